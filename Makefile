@@ -1,0 +1,106 @@
+# privateai.deepseek - developer entry points.
+#
+#   make demo   set everything up on a fresh Debian/Ubuntu machine and run site.yml
+#               against the built-in local default (a Debian 12 systemd container)
+#   make test   every test: lint, unit, collection build + ansible-doc, bad-input
+#               integration tests, molecule scenarios
+#
+# Both are safe to re-run: each step only does what is missing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUILD := .build
+COLLECTIONS := $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/privateai/deepseek
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := $(BUILD)/privateai-deepseek-$(VERSION).tar.gz
+DEMO_HOST := deepseek-local-deb12
+MOLECULE_SCENARIOS ?= default
+
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
+export ANSIBLE_NOCOLOR := 1
+export PY_COLORS := 0
+
+.PHONY: help setup venv links docker images demo demo-down test lint unit collection integration molecule clean
+
+help:
+	@sed -n '2,9p' Makefile
+
+## set-up ---------------------------------------------------------------------
+
+setup: venv links docker images
+
+# The venv is rebuilt when the pinned toolchain changes.
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-dev.txt
+	@if ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
+	  echo "installing python3-venv"; \
+	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get update -qq; \
+	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq python3-venv; fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# This checkout is the collection root; Ansible finds it as privateai.deepseek here.
+links:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn ../../../.. $(COLLECTION_LINK)
+
+docker: venv
+	$(BIN)/python tests/testhosts/testhosts.py ensure-docker
+
+images: docker
+	$(BIN)/python tests/testhosts/testhosts.py build
+
+## the main job on the built-in local default ---------------------------------
+
+demo: setup
+	$(BIN)/python tests/testhosts/testhosts.py up deb12 $(DEMO_HOST)
+	$(BIN)/ansible-playbook site.yml
+	@echo
+	@echo "Converged $(DEMO_HOST) (inventories/local). Look around with: docker exec -it $(DEMO_HOST) bash"
+	@echo "Remove it with: make demo-down"
+
+demo-down: venv
+	$(BIN)/python tests/testhosts/testhosts.py down $(DEMO_HOST)
+
+## tests ----------------------------------------------------------------------
+
+test: setup lint unit collection integration molecule
+
+lint: venv links
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --offline
+
+unit: venv links
+	$(BIN)/pytest -q tests/unit
+
+# Build the tarball, install it into an empty collections path, and render every
+# module's documentation from there: what a user of the released artifact gets.
+collection: venv
+	rm -rf $(BUILD)/installed && mkdir -p $(BUILD)/installed
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD) .
+	$(BIN)/ansible-galaxy collection install --offline --no-deps -p $(BUILD)/installed $(TARBALL)
+	@for module in plugins/modules/*.py plugins/filter/*.py; do \
+	  name=$$(basename $$module .py); type=module; \
+	  case $$module in plugins/filter/*) type=filter;; esac; \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/installed $(BIN)/ansible-doc -t $$type privateai.deepseek.$$name >/dev/null; \
+	  echo "ansible-doc -t $$type privateai.deepseek.$$name: ok"; done
+	$(BIN)/pytest -q tests/collection
+
+integration: setup
+	$(BIN)/pytest -q tests/integration
+
+molecule: setup
+	@for scenario in $(MOLECULE_SCENARIOS); do $(BIN)/molecule test -s $$scenario; done
+
+clean: demo-down
+	rm -rf $(BUILD)
