@@ -2,8 +2,8 @@
 #
 #   make demo   set everything up on a fresh Debian/Ubuntu machine and run site.yml
 #               against the built-in local default (a Debian 12 systemd container)
-#   make test   every test: lint, unit, collection build + ansible-doc, bad-input
-#               integration tests, molecule scenarios
+#   make test   every test: lint, unit, collection build + ansible-doc + EE context,
+#               ansible-test sanity, bad-input integration tests, molecule scenarios
 #
 # Both are safe to re-run: each step only does what is missing.
 
@@ -26,7 +26,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export PY_COLORS := 0
 
-.PHONY: help setup venv links docker images demo demo-down test lint unit collection integration molecule clean
+.PHONY: help setup venv links docker images demo demo-down test lint unit collection sanity integration molecule clean
 
 help:
 	@sed -n '2,9p' Makefile
@@ -72,7 +72,7 @@ demo-down: venv
 
 ## tests ----------------------------------------------------------------------
 
-test: setup lint unit collection integration molecule
+test: setup lint unit collection sanity integration molecule
 
 lint: venv links
 	$(BIN)/ruff check .
@@ -86,15 +86,16 @@ unit: venv links
 # Build the tarball, install it into an empty collections path, and render every
 # module's documentation from there: what a user of the released artifact gets.
 collection: venv
-	rm -rf $(BUILD)/installed && mkdir -p $(BUILD)/installed
+	rm -rf $(BUILD)/installed
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD) .
-	$(BIN)/ansible-galaxy collection install --offline --no-deps -p $(BUILD)/installed $(TARBALL)
-	@for module in plugins/modules/*.py plugins/filter/*.py; do \
-	  name=$$(basename $$module .py); type=module; \
-	  case $$module in plugins/filter/*) type=filter;; esac; \
-	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/installed $(BIN)/ansible-doc -t $$type privateai.deepseek.$$name >/dev/null; \
-	  echo "ansible-doc -t $$type privateai.deepseek.$$name: ok"; done
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(BUILD)/installed $(BIN)/ansible-galaxy collection install \
+	  --offline --no-deps --force -p $(BUILD)/installed $(TARBALL)
+	$(BIN)/ansible-builder create -f execution-environment.yml -c $(BUILD)/ee-context >/dev/null
 	$(BIN)/pytest -q tests/collection
+
+# ansible-test sanity on plugins/ (see tests/sanity/run.sh for how it runs offline).
+sanity: venv
+	bash tests/sanity/run.sh
 
 integration: setup
 	$(BIN)/pytest -q tests/integration

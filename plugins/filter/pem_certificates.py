@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: privateai.deepseek contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,7 +16,7 @@ description:
     certificate that does not parse, or one that has expired, so a bad CA file stops
     the play before any host is changed.
 author:
-  - privateai.deepseek maintainers
+  - privateai.deepseek maintainers (@privateai)
 options:
   _input:
     description: PEM text (one or more certificates).

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: privateai.deepseek contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Read what a node is, from files only: container or not, systemd, NVIDIA hardware.
 
 Works before any NVIDIA driver is installed (GPUs are found on the PCI bus through

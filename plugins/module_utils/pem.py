@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: privateai.deepseek contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Split and check PEM certificate bundles before they go into a trust store.
 
 Used on the controller (filter plugin), so a bad CA file fails the play before any

@@ -1,7 +1,8 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: privateai.deepseek contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import absolute_import, division, print_function
 
@@ -22,7 +23,7 @@ description:
   - Reads files only; it changes nothing and needs no extra Python library. For GPU
     health (ECC, throttling, NVLink) use a probe that talks to NVML.
 author:
-  - privateai.deepseek maintainers
+  - privateai.deepseek maintainers (@privateai)
 options:
   root:
     description:
@@ -36,10 +37,13 @@ attributes:
     description: Reads only; returns the same facts in check mode.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to diff.
   facts:
     support: full
+    description: Sets the C(deepseek_node) fact.
   idempotent:
     support: full
+    description: Reads only.
 notes:
   - Container detection follows systemd (C(/run/systemd/container)), then the marker
     files of podman (C(/run/.containerenv)) and docker (C(/.dockerenv)).

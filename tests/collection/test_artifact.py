@@ -4,6 +4,9 @@ Runs after `make collection` built .build/privateai-deepseek-<version>.tar.gz.
 """
 
 import json
+import os
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -70,3 +73,45 @@ def test_execution_environment_metadata_is_shipped(members):
         "meta/ee-bindep.txt",
     ):
         assert name in members
+
+
+def test_execution_environment_context_installs_this_collection():
+    """`ansible-builder create` (run by `make collection`) laid out a buildable context."""
+    context = REPO_ROOT / ".build" / "ee-context" / "_build"
+    tarball_name = TARBALL.name
+    assert (context / "collections" / tarball_name).is_file()
+    requirements = yaml.safe_load((context / "requirements.yml").read_text())
+    names = [entry["name"] for entry in requirements["collections"]]
+    assert f"/tmp/collections/{tarball_name}" in names
+    assert {"community.crypto", "community.docker", "community.general", "ansible.posix"} <= set(names)
+    assert "nvidia-ml-py" in (context / "requirements.txt").read_text()
+
+
+def plugin_names(kind_dir):
+    return sorted(path.stem for path in (REPO_ROOT / "plugins" / kind_dir).glob("*.py") if path.stem != "__init__")
+
+
+@pytest.mark.parametrize(
+    "plugin_type,name",
+    [("module", name) for name in plugin_names("modules")] + [("filter", name) for name in plugin_names("filter")],
+)
+def test_ansible_doc_renders_from_the_installed_tarball(plugin_type, name):
+    """What a user gets after `ansible-galaxy collection install <tarball>`: docs render."""
+    installed = REPO_ROOT / ".build" / "installed"
+    assert (installed / "ansible_collections" / "privateai" / "deepseek" / "MANIFEST.json").is_file()
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(installed))
+    fqcn = f"privateai.deepseek.{name}"
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-doc"), "-t", plugin_type, "--json", fqcn],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=installed,
+    )
+    assert result.returncode == 0, result.stderr
+    docs = json.loads(result.stdout)
+    assert fqcn in docs, result.stderr
+    assert docs[fqcn]["doc"]["short_description"]
+    assert str(installed) in docs[fqcn]["doc"]["filename"]
+    assert docs[fqcn]["examples"].strip()
+    assert docs[fqcn]["return"]
