@@ -22,6 +22,8 @@ TARBALL := $(BUILD)/privateai-deepseek-$(VERSION).tar.gz
 DEMO_HOST := deepseek-local-deb12
 MOLECULE_SCENARIOS ?= default
 
+# molecule runs ansible-config, ansible-playbook, ... by name: the venv comes first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export PY_COLORS := 0
