@@ -108,6 +108,55 @@ def _suggestions(profile, gpu_count, gpu_memory_gib, utilization, quantization):
     return suggestions
 
 
+def cpu_plan(model, cpu_kv_cache_gib, max_model_len=None, min_concurrency=1, custom_profile=None):
+    """Plan for vLLM's CPU backend: the KV cache is VLLM_CPU_KVCACHE_SPACE GiB of RAM."""
+    profile = get_profile(model, custom_profile)
+    if not cpu_kv_cache_gib or cpu_kv_cache_gib <= 0:
+        raise PlanError("cpu_kv_cache_gib must be > 0, got %r" % (cpu_kv_cache_gib,))
+    if max_model_len and max_model_len > profile["context_length"]:
+        raise PlanError(
+            "max_model_len %d exceeds %s's context length %d" % (max_model_len, model, profile["context_length"])
+        )
+    tokens = int(cpu_kv_cache_gib * GIB // kv_cache_bytes_per_token(profile, "bfloat16"))
+    wanted = max_model_len or profile["context_length"]
+    length = wanted if max_model_len else min(wanted, _round_down(tokens // min_concurrency, MAX_MODEL_LEN_STEP))
+    result = {
+        "model": model,
+        "hf_repo": profile["hf_repo"],
+        "architecture": profile["architecture"],
+        "device": "cpu",
+        "gpu_count": 0,
+        "kv_cache_dtype": "bfloat16",
+        "reasoning_parser": profile["reasoning_parser"],
+        "tool_call_parser": profile["tool_call_parser"],
+        "weight_gb": round(weight_bytes(profile) / 1e9, 3),
+        "notes": [],
+    }
+    if length < 1 or tokens < length * min_concurrency:
+        reason = "%s needs %d tokens of KV cache (%d bytes each); cpu_kv_cache_gib=%s holds %d" % (
+            model,
+            length * min_concurrency,
+            kv_cache_bytes_per_token(profile, "bfloat16"),
+            cpu_kv_cache_gib,
+            tokens,
+        )
+        suggestion = "raise cpu_kv_cache_gib (VLLM_CPU_KVCACHE_SPACE) or lower max_model_len"
+        result.update(fits=False, reason=reason, suggestions=[suggestion], message="%s: %s" % (reason, suggestion))
+        return result
+    result.update(
+        fits=True,
+        tensor_parallel_size=1,
+        replicas=1,
+        quantization=None,
+        dtype="auto",
+        max_model_len=length,
+        gpu_memory_utilization=None,
+        kv_cache_tokens=tokens,
+        max_concurrent_sequences=tokens // length,
+    )
+    return result
+
+
 def plan(
     model,
     gpu_count,

@@ -34,13 +34,20 @@ options:
         attention figures), or overrides for a catalog model.
     type: dict
   gpu_count:
-    description: GPUs on the node available to this model.
+    description:
+      - GPUs on the node available to this model.
+      - C(0) plans for vLLM's CPU backend, sized by O(cpu_kv_cache_gib).
     type: int
     required: true
   gpu_memory_gib:
-    description: Memory of one GPU in GiB, as NVML reports it (80 for H100 80GB, 141 for H200).
+    description:
+      - Memory of one GPU in GiB, as NVML reports it (80 for H100 80GB, 141 for H200).
+      - Required when O(gpu_count) > 0.
     type: float
-    required: true
+  cpu_kv_cache_gib:
+    description: RAM for the KV cache on the CPU backend (C(VLLM_CPU_KVCACHE_SPACE)), when O(gpu_count=0).
+    type: float
+    default: 4
   interconnect:
     description: How the GPUs talk to each other; tensor parallelism over PCIe gets a warning.
     type: str
@@ -175,7 +182,7 @@ profile:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.privateai.deepseek.plugins.module_utils.model_catalog import CatalogError, get_profile
-from ansible_collections.privateai.deepseek.plugins.module_utils.planner import PlanError, plan
+from ansible_collections.privateai.deepseek.plugins.module_utils.planner import PlanError, cpu_plan, plan
 
 PLAN_ARGUMENTS = (
     "gpu_count",
@@ -196,7 +203,8 @@ def main():
             model=dict(type="str", required=True),
             custom_profile=dict(type="dict"),
             gpu_count=dict(type="int", required=True),
-            gpu_memory_gib=dict(type="float", required=True),
+            gpu_memory_gib=dict(type="float"),
+            cpu_kv_cache_gib=dict(type="float", default=4),
             interconnect=dict(type="str", choices=["nvlink", "pcie"], default="nvlink"),
             gpu_memory_utilization=dict(type="float"),
             max_model_len=dict(type="int"),
@@ -212,11 +220,20 @@ def main():
     params = module.params
     try:
         profile = get_profile(params["model"], params["custom_profile"])
-        result = plan(
-            params["model"],
-            custom_profile=params["custom_profile"],
-            **dict((name, params[name]) for name in PLAN_ARGUMENTS),
-        )
+        if params["gpu_count"] == 0:
+            result = cpu_plan(
+                params["model"],
+                params["cpu_kv_cache_gib"],
+                max_model_len=params["max_model_len"],
+                min_concurrency=params["min_concurrency"],
+                custom_profile=params["custom_profile"],
+            )
+        else:
+            result = plan(
+                params["model"],
+                custom_profile=params["custom_profile"],
+                **dict((name, params[name]) for name in PLAN_ARGUMENTS),
+            )
     except (CatalogError, PlanError) as error:
         module.fail_json(msg=str(error))
     if not result["fits"] and params["fail_when_unfit"]:

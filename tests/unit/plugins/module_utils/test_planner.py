@@ -179,3 +179,16 @@ def test_every_profile_has_the_documented_fields():
         ):
             assert field in profile, (name, field)
         assert profile["moe"] is (profile["attention"] == "mla"), name  # DeepSeek MoE models use MLA
+
+
+def test_cpu_plan_sizes_the_kv_cache_from_ram():
+    from ansible_collections.privateai.deepseek.plugins.module_utils.planner import cpu_plan
+
+    tiny = cpu_plan("tiny-deepseek-v3", 1)
+    assert tiny["fits"] and tiny["device"] == "cpu"
+    assert tiny["max_model_len"] == 2048  # the model's context
+    assert tiny["kv_cache_tokens"] == catalog.GIB // (2 * (512 + 64) * 2)
+    smol = cpu_plan("smollm2-135m-instruct", 0.25, min_concurrency=8)
+    assert smol["max_model_len"] * 8 <= smol["kv_cache_tokens"]
+    refused = cpu_plan("smollm2-135m-instruct", 0.01, max_model_len=8192)
+    assert not refused["fits"] and "raise cpu_kv_cache_gib" in refused["message"]

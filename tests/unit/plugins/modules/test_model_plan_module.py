@@ -50,10 +50,24 @@ def test_unfit_model_can_be_reported_without_failing(capsys):
             {"model": "deepseek-r1-distill-qwen-7b", "gpu_count": 2, "gpu_memory_gib": 80, "tensor_parallel_size": 3},
             "tensor_parallel_size 3 is impossible",
         ),
-        ({"model": "deepseek-r1-distill-qwen-7b", "gpu_count": 0, "gpu_memory_gib": 80}, "gpu_count must be"),
+        ({"model": "deepseek-r1-distill-qwen-7b", "gpu_count": -1, "gpu_memory_gib": 80}, "gpu_count must be"),
     ],
 )
 def test_bad_input_names_the_option(capsys, args, message):
     code, result = run_module(capsys, args)
     assert code == 1
     assert message in result["msg"]
+
+
+def test_cpu_backend_plan(capsys):
+    code, result = run_module(capsys, {"model": "tiny-deepseek-v3", "gpu_count": 0, "cpu_kv_cache_gib": 1})
+    assert code == 0
+    assert result["plan"]["device"] == "cpu"
+    assert result["plan"]["max_model_len"] == 2048
+    assert result["profile"]["architecture"] == "DeepseekV3ForCausalLM"
+
+
+def test_gpu_plan_needs_gpu_memory(capsys):
+    code, result = run_module(capsys, {"model": "deepseek-r1-distill-qwen-7b", "gpu_count": 1})
+    assert code == 1
+    assert "gpu_memory_gib must be > 0" in result["msg"]
