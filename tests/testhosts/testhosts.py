@@ -224,6 +224,8 @@ def docker_run_args(platform: dict, name: str) -> list[str]:
         args += ["--tmpfs", mount]
     for capability in platform.get("capabilities", []):
         args += ["--cap-add", capability]
+    if platform.get("shm_size"):
+        args += ["--shm-size", platform["shm_size"]]
     args.append(platform["image"])
     args += platform["command"].split()
     return args
