@@ -91,9 +91,10 @@ def test_model_files_are_not_world_readable(host):
     assert (weights.user, weights.group, weights.mode) == ("root", "deepseek", 0o640)
 
 
-def run_site(*extra_vars):
+def run_site(host, *extra_vars):
     inventory = os.environ["MOLECULE_INVENTORY_FILE"]
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(SCENARIO / "converge.yml")]
+    command += ["--limit", host.backend.get_hostname()]
     for assignment in extra_vars:
         command += ["-e", assignment]
     return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
@@ -113,7 +114,7 @@ def corrupted_copy(tmp_path):
 
 def test_second_run_changes_and_restarts_nothing(host):
     before = main_pid(host)
-    result = run_site()
+    result = run_site(host)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "changed=0" in result.stdout.split("PLAY RECAP")[-1]
     assert main_pid(host) == before
@@ -122,7 +123,7 @@ def test_second_run_changes_and_restarts_nothing(host):
 def test_corrupted_replacement_fails_and_the_old_model_keeps_serving(host, corrupted_copy):
     before = main_pid(host)
 
-    result = run_site("model_store_version=v2", "model_store_src=%s" % corrupted_copy)
+    result = run_site(host, "model_store_version=v2", "model_store_src=%s" % corrupted_copy)
 
     assert result.returncode == 2
     assert "checksum mismatch" in result.stdout and "model.safetensors" in result.stdout
