@@ -89,6 +89,8 @@ def test_model_files_are_not_world_readable(host):
     assert current.is_symlink and current.linked_to == "/srv/deepseek/models/%s/versions/v1" % MODEL
     weights = host.file("/srv/deepseek/models/%s/versions/v1/model.safetensors" % MODEL)
     assert (weights.user, weights.group, weights.mode) == ("root", "deepseek", 0o640)
+    # the served copy carries its manifest and still matches it
+    assert host.run("cd /srv/deepseek/models/%s/current && sha256sum --quiet -c MANIFEST.sha256" % MODEL).rc == 0
 
 
 def run_site(host, *extra_vars):
@@ -115,7 +117,7 @@ def corrupted_copy(tmp_path):
 def test_second_run_changes_and_restarts_nothing(host):
     before = main_pid(host)
     result = run_site(host)
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "changed=0" in result.stdout.split("PLAY RECAP")[-1]
     assert main_pid(host) == before
 
@@ -125,12 +127,44 @@ def test_corrupted_replacement_fails_and_the_old_model_keeps_serving(host, corru
 
     result = run_site(host, "model_store_version=v2", "model_store_src=%s" % corrupted_copy)
 
-    assert result.returncode == 2
-    assert "checksum mismatch" in result.stdout and "model.safetensors" in result.stdout
+    output = result.stdout + result.stderr  # molecule's ansible.cfg sends failures to stderr
+    assert result.returncode == 2, output[-3000:]
+    assert "checksum mismatch" in output and "model.safetensors" in output
     assert host.file("/srv/deepseek/models/%s/current" % MODEL).linked_to.endswith("/versions/v1")
     assert not host.file("/srv/deepseek/models/%s/versions/v2" % MODEL).exists
     assert not host.file("/srv/deepseek/models/%s/versions/.staging-v2" % MODEL).exists
     assert main_pid(host) == before
     body = {"model": MODEL, "messages": [{"role": "user", "content": "Still there?"}], "max_tokens": 4}
+    status, answer = curl(host, "/v1/chat/completions", key=api_key(host), body=body)
+    assert status == 200 and json.loads(answer)["usage"]["completion_tokens"] == 4
+
+
+def test_verified_replacement_from_an_http_mirror_is_served(host):
+    """A good v2 from an HTTP mirror inside the network: staged, switched, vLLM restarted on it."""
+    before = main_pid(host)
+    # The node's own mirror: a copy of the served files behind python's http.server on loopback.
+    host.check_output(
+        "rm -rf /root/mirror && mkdir -p /root/mirror && cp -r /srv/deepseek/models/%s/versions/v1 /root/mirror/%s"
+        " && rm /root/mirror/%s/.verified-manifest-sha256" % (MODEL, MODEL, MODEL)
+    )
+    host.check_output(
+        "systemd-run --unit mirror-http --working-directory /root/mirror python3 -m http.server 8088 --bind 127.0.0.1"
+    )
+    try:
+        result = run_site(
+            host,
+            "model_store_version=v2",
+            "model_store_source=http",
+            "model_store_src=http://127.0.0.1:8088/%s" % MODEL,
+            "model_store_keep_versions=1",
+        )
+    finally:
+        host.run("systemctl stop mirror-http")
+
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert host.file("/srv/deepseek/models/%s/current" % MODEL).linked_to.endswith("/versions/v2")
+    assert host.file("/srv/deepseek/models/%s/versions/v1" % MODEL).exists  # kept for rollback
+    assert main_pid(host) != before  # restarted onto the new copy
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "New model?"}], "max_tokens": 4}
     status, answer = curl(host, "/v1/chat/completions", key=api_key(host), body=body)
     assert status == 200 and json.loads(answer)["usage"]["completion_tokens"] == 4
