@@ -108,30 +108,64 @@ def _suggestions(profile, gpu_count, gpu_memory_gib, utilization, quantization):
     return suggestions
 
 
+def _check_context(model, profile, max_model_len):
+    if max_model_len and max_model_len > profile["context_length"]:
+        raise PlanError(
+            "max_model_len %d exceeds %s's context length %d" % (max_model_len, model, profile["context_length"])
+        )
+
+
+def _new_result(model, profile, weight_gb, kv_cache_dtype, **device):
+    """The fields every plan has, fitting or not; `device` describes the hardware."""
+    result = {
+        "model": model,
+        "hf_repo": profile["hf_repo"],
+        "architecture": profile["architecture"],
+        "weight_gb": weight_gb,
+        "kv_cache_dtype": kv_cache_dtype,
+        "reasoning_parser": profile["reasoning_parser"],
+        "tool_call_parser": profile["tool_call_parser"],
+        "notes": [],
+    }
+    result.update(device)
+    return result
+
+
+def _refuse(result, reason, suggestions):
+    result.update(
+        fits=False,
+        reason=reason,
+        suggestions=suggestions,
+        message="%s: %s" % (reason, ", or ".join(suggestions) if suggestions else "no catalog model fits"),
+    )
+    return result
+
+
+def _accept(result, tp, replicas, quantization, length, utilization, tokens):
+    result.update(
+        fits=True,
+        tensor_parallel_size=tp,
+        replicas=replicas,
+        quantization=quantization,
+        dtype="auto",
+        max_model_len=length,
+        gpu_memory_utilization=utilization,
+        kv_cache_tokens=tokens,
+        max_concurrent_sequences=tokens // length,
+    )
+    return result
+
+
 def cpu_plan(model, cpu_kv_cache_gib, max_model_len=None, min_concurrency=1, custom_profile=None):
     """Plan for vLLM's CPU backend: the KV cache is VLLM_CPU_KVCACHE_SPACE GiB of RAM."""
     profile = get_profile(model, custom_profile)
     if not cpu_kv_cache_gib or cpu_kv_cache_gib <= 0:
         raise PlanError("cpu_kv_cache_gib must be > 0, got %r" % (cpu_kv_cache_gib,))
-    if max_model_len and max_model_len > profile["context_length"]:
-        raise PlanError(
-            "max_model_len %d exceeds %s's context length %d" % (max_model_len, model, profile["context_length"])
-        )
+    _check_context(model, profile, max_model_len)
     tokens = int(cpu_kv_cache_gib * GIB // kv_cache_bytes_per_token(profile, "bfloat16"))
     wanted = max_model_len or profile["context_length"]
     length = wanted if max_model_len else min(wanted, _round_down(tokens // min_concurrency, MAX_MODEL_LEN_STEP))
-    result = {
-        "model": model,
-        "hf_repo": profile["hf_repo"],
-        "architecture": profile["architecture"],
-        "device": "cpu",
-        "gpu_count": 0,
-        "kv_cache_dtype": "bfloat16",
-        "reasoning_parser": profile["reasoning_parser"],
-        "tool_call_parser": profile["tool_call_parser"],
-        "weight_gb": round(weight_bytes(profile) / 1e9, 3),
-        "notes": [],
-    }
+    result = _new_result(model, profile, round(weight_bytes(profile) / 1e9, 3), "bfloat16", device="cpu", gpu_count=0)
     if length < 1 or tokens < length * min_concurrency:
         reason = "%s needs %d tokens of KV cache (%d bytes each); cpu_kv_cache_gib=%s holds %d" % (
             model,
@@ -140,21 +174,8 @@ def cpu_plan(model, cpu_kv_cache_gib, max_model_len=None, min_concurrency=1, cus
             cpu_kv_cache_gib,
             tokens,
         )
-        suggestion = "raise cpu_kv_cache_gib (VLLM_CPU_KVCACHE_SPACE) or lower max_model_len"
-        result.update(fits=False, reason=reason, suggestions=[suggestion], message="%s: %s" % (reason, suggestion))
-        return result
-    result.update(
-        fits=True,
-        tensor_parallel_size=1,
-        replicas=1,
-        quantization=None,
-        dtype="auto",
-        max_model_len=length,
-        gpu_memory_utilization=None,
-        kv_cache_tokens=tokens,
-        max_concurrent_sequences=tokens // length,
-    )
-    return result
+        return _refuse(result, reason, ["raise cpu_kv_cache_gib (VLLM_CPU_KVCACHE_SPACE) or lower max_model_len"])
+    return _accept(result, 1, 1, None, length, None, tokens)
 
 
 def plan(
@@ -181,11 +202,8 @@ def plan(
     profile = get_profile(model, custom_profile)
     utilization = DEFAULT_UTILIZATION if gpu_memory_utilization is None else gpu_memory_utilization
     _validate(gpu_count, gpu_memory_gib, utilization, max_model_len, min_concurrency, quantization)
-    wanted_len = min(max_model_len or profile["context_length"], profile["context_length"])
-    if max_model_len and max_model_len > profile["context_length"]:
-        raise PlanError(
-            "max_model_len %d exceeds %s's context length %d" % (max_model_len, model, profile["context_length"])
-        )
+    _check_context(model, profile, max_model_len)
+    wanted_len = max_model_len or profile["context_length"]
 
     candidates = _valid_tp_sizes(profile, gpu_count)
     if tensor_parallel_size is not None:
@@ -197,19 +215,15 @@ def plan(
             )
         candidates = [tensor_parallel_size]
 
-    result = {
-        "model": model,
-        "hf_repo": profile["hf_repo"],
-        "architecture": profile["architecture"],
-        "gpu_count": gpu_count,
-        "gpu_memory_gib": gpu_memory_gib,
-        "interconnect": interconnect,
-        "weight_gb": round(weight_bytes(profile, quantization) / 1e9, 1),
-        "kv_cache_dtype": kv_cache_dtype,
-        "reasoning_parser": profile["reasoning_parser"],
-        "tool_call_parser": profile["tool_call_parser"],
-        "notes": [],
-    }
+    result = _new_result(
+        model,
+        profile,
+        round(weight_bytes(profile, quantization) / 1e9, 1),
+        kv_cache_dtype,
+        gpu_count=gpu_count,
+        gpu_memory_gib=gpu_memory_gib,
+        interconnect=interconnect,
+    )
     # The smallest TP size that serves the wanted context; if none does, the one that
     # serves the longest context (smaller TP first on ties).
     best = None
@@ -245,28 +259,12 @@ def plan(
     if tensor_parallel_size is not None:
         reason += " with tensor_parallel_size %d" % tensor_parallel_size
     suggestions = _suggestions(profile, gpu_count, gpu_memory_gib, utilization, quantization)
-    result.update(
-        fits=False,
-        reason=reason,
-        suggestions=suggestions,
-        message="%s: %s" % (reason, ", or ".join(suggestions) if suggestions else "no catalog model fits"),
-    )
-    return result
+    return _refuse(result, reason, suggestions)
 
 
 def _fitting_plan(result, profile, tp, tokens, length, utilization, quantization, gpu_count, interconnect):
     replicas = gpu_count // tp
-    result.update(
-        fits=True,
-        tensor_parallel_size=tp,
-        replicas=replicas,
-        quantization=quantization,
-        dtype="auto",
-        max_model_len=length,
-        gpu_memory_utilization=utilization,
-        kv_cache_tokens=tokens,
-        max_concurrent_sequences=tokens // length,
-    )
+    _accept(result, tp, replicas, quantization, length, utilization, tokens)
     if tp > 1 and interconnect == "pcie":
         result["notes"].append("tensor parallelism over PCIe is slow: prefer GPUs with NVLink, or fewer, larger GPUs")
     if replicas > 1:
