@@ -1,0 +1,73 @@
+"""On a machine without an NVIDIA driver (CI, laptops) gpu_health says exactly that.
+
+Runs the real module through ansible-playbook (playbooks/gpu_health.yml against the
+controller itself, real pynvml, no libnvidia-ml.so.1) and the command-line entry.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+COLLECTIONS = REPO_ROOT / ".build" / "collections"
+
+pytestmark = pytest.mark.skipif(
+    os.path.exists("/dev/nvidiactl"), reason="this machine has an NVIDIA driver; tests/device/ covers it"
+)
+
+
+def run_playbook(tmp_path, *extra):
+    return subprocess.run(
+        [
+            str(BIN / "ansible-playbook"),
+            str(REPO_ROOT / "playbooks" / "gpu_health.yml"),
+            "-i", "localhost,", "-c", "local",
+            "-e", "gpu_health_hosts=all",
+            "-e", f"ansible_python_interpreter={sys.executable}",
+            "-e", f"gpu_health_report_dir={tmp_path}",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )  # fmt: skip
+
+
+def test_playbook_fails_with_the_reason_and_writes_the_report(tmp_path):
+    run = run_playbook(tmp_path)
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output
+    assert "NVML library not found (libnvidia-ml.so.1)" in output
+    assert "failed=1" in output
+    report = json.loads((tmp_path / "gpu-health.json").read_text())
+    assert report["localhost"]["probe_status"] == "nvml_library_not_found"
+    assert report["localhost"]["gpus"] == []
+
+
+def test_playbook_succeeds_when_gpus_are_optional(tmp_path):
+    run = run_playbook(tmp_path, "-e", "gpu_health_require_gpu=false")
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    assert "NVML library not found" in output
+    report = json.loads((tmp_path / "gpu-health.json").read_text())
+    assert report["localhost"]["failed"] is False
+    assert report["localhost"]["gpus"] == []
+    assert report["localhost"]["ansible_facts"]["gpu_health"]["probe_status"] == "nvml_library_not_found"
+
+
+def test_cli_exit_code_2_and_message():
+    run = subprocess.run(
+        [sys.executable, "-m", "ansible_collections.privateai.deepseek.cli.gpu_health", "--json"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(COLLECTIONS)),
+    )
+    assert run.returncode == 2, run.stderr
+    result = json.loads(run.stdout)
+    assert result["probe_status"] == "nvml_library_not_found"
+    assert result["message"].startswith("NVML library not found")
