@@ -175,6 +175,17 @@ def _clocks(reader, record, handle):
     }
 
 
+def peak_memory_bandwidth_gbps(bus_width_bits, memory_max_mhz):
+    """Peak memory bandwidth from the bus width and the maximum memory clock.
+
+    HBM and GDDR move two transfers per clock as NVML reports it (H100 SXM: 5120 bits x
+    2619 MHz x 2 / 8 = 3352 GB/s, the datasheet's 3.35 TB/s).
+    """
+    if not bus_width_bits or not memory_max_mhz:
+        return None
+    return round(bus_width_bits * memory_max_mhz * 2 / 8 / 1000.0, 1)
+
+
 def _mig(reader, record, handle):
     modes = reader.call(record, "mig", "nvmlDeviceGetMigMode", handle)
     if modes is None:
@@ -341,6 +352,8 @@ def probe_gpu(nvml, index):
     architecture = reader.call(record, "architecture", "nvmlDeviceGetArchitecture", handle)
     pci = reader.call(record, "pci", "nvmlDeviceGetPciInfo", handle)
     mask, reasons = _clock_events(reader, record, handle)
+    clocks = _clocks(reader, record, handle)
+    bus_width = reader.call(record, "memory_bus_width", "nvmlDeviceGetMemoryBusWidth", handle)
     record.update(
         {
             "name": _text(reader.call(record, "name", "nvmlDeviceGetName", handle)),
@@ -353,7 +366,9 @@ def probe_gpu(nvml, index):
             "utilization": _utilization(reader, record, handle),
             "temperature": _temperature(reader, record, handle),
             "power": _power(reader, record, handle),
-            "clocks": _clocks(reader, record, handle),
+            "clocks": clocks,
+            "memory_bus_width_bits": bus_width,
+            "memory_bandwidth_gbps": peak_memory_bandwidth_gbps(bus_width, clocks["memory_max_mhz"]),
             "persistence_mode": _enabled(
                 reader.call(record, "persistence_mode", "nvmlDeviceGetPersistenceMode", handle)
             ),

@@ -292,6 +292,18 @@ def weight_bytes(profile, quantization=None):
     return size
 
 
+def decode_bytes_per_step(profile, quantization=None, context_tokens=0, kv_cache_dtype="bfloat16"):
+    """Bytes one decode step of one sequence reads from GPU memory.
+
+    The active weights (all of a dense model; for an MoE the share that one token's
+    routed experts and shared layers hold) plus the sequence's KV cache. Decode is
+    memory-bound, so bandwidth / these bytes is the ceiling of tokens/s per sequence.
+    """
+    active_share = float(profile.get("params_active_b", profile["params_total_b"])) / profile["params_total_b"]
+    kv_bytes = context_tokens * kv_cache_bytes_per_token(profile, kv_cache_dtype)
+    return weight_bytes(profile, quantization) * active_share + kv_bytes
+
+
 def minimum_gpu_memory_gib(profile, gpu_memory_utilization=0.9):
     """Total GPU memory (over all GPUs of one replica, single GPU case) to serve MIN_SERVED_CONTEXT."""
     needed = weight_bytes(profile) + MIN_SERVED_CONTEXT * profile["kv_cache_bytes_per_token"]

@@ -272,6 +272,11 @@ gpus:
     temperature: {description: "gpu_c, slowdown_c, shutdown_c and memory_max_c.", type: dict}
     power: {description: draw_w and limit_w., type: dict}
     clocks: {description: "sm_mhz, sm_max_mhz, memory_mhz and memory_max_mhz.", type: dict}
+    memory_bus_width_bits: {description: Memory bus width., type: int, sample: 6144}
+    memory_bandwidth_gbps:
+      description: Peak memory bandwidth derived from bus width and maximum memory clock (GB/s).
+      type: float
+      sample: 4916.7
     persistence_mode: {description: Persistence mode on., type: bool}
     compute_mode: {description: "default, exclusive_process or prohibited.", type: str}
     mig: {description: "current and pending MIG mode, instances (slot, uuid, memory_total_mib).", type: dict}

@@ -51,6 +51,7 @@ def h200(index):
         "power_limit_mw": 700000,
         "clocks": {1: 345, 2: 3201},
         "max_clocks": {1: 1980, 2: 3201},
+        "bus_width": 6144,
         "persistence": 1,
         "compute_mode": 0,
         "mig": (0, 0),
@@ -212,6 +213,9 @@ class FakeNvml(object):
 
     def nvmlDeviceGetMaxClockInfo(self, handle, clock):
         return self._nested(handle, "max_clocks", clock)
+
+    def nvmlDeviceGetMemoryBusWidth(self, handle):
+        return self._get(handle, "bus_width")
 
     def nvmlDeviceGetCurrentClocksEventReasons(self, handle):
         return self._get(handle, "clock_events")

@@ -16,6 +16,7 @@ from ansible_collections.privateai.deepseek.plugins.module_utils.gpu_health_chec
 from ansible_collections.privateai.deepseek.plugins.module_utils.gpu_health_probe import (
     cuda_version_text,
     decode_clock_event_reasons,
+    peak_memory_bandwidth_gbps,
 )
 
 UNDER_LOAD = {"utilization": (97, 60), "clock_events": pynvml.nvmlClocksEventReasonSwPowerCap}
@@ -56,6 +57,8 @@ def test_healthy_hgx_h200_reads_every_figure():
     assert gpu["temperature"] == {"gpu_c": 31, "slowdown_c": 89, "shutdown_c": 92, "memory_max_c": 95}
     assert gpu["power"] == {"draw_w": 71.5, "limit_w": 700.0}
     assert gpu["clocks"] == {"sm_mhz": 345, "sm_max_mhz": 1980, "memory_mhz": 3201, "memory_max_mhz": 3201}
+    assert gpu["memory_bus_width_bits"] == 6144
+    assert gpu["memory_bandwidth_gbps"] == 4916.7  # H200 datasheet: 4.8 TB/s
     assert gpu["persistence_mode"] is True
     assert gpu["compute_mode"] == "default"
     assert gpu["mig"] == {"current": False, "pending": False, "instances": []}
@@ -487,6 +490,11 @@ def test_dcgm_missing_or_unreadable_is_a_warning():
 
 
 # --- helpers and CLI ---------------------------------------------------------------------------
+
+
+def test_peak_memory_bandwidth():
+    assert peak_memory_bandwidth_gbps(5120, 2619) == 3352.3  # H100 SXM, 3.35 TB/s
+    assert peak_memory_bandwidth_gbps(None, 2619) is None
 
 
 def test_decoders():

@@ -192,3 +192,13 @@ def test_cpu_plan_sizes_the_kv_cache_from_ram():
     assert smol["max_model_len"] * 8 <= smol["kv_cache_tokens"]
     refused = cpu_plan("smollm2-135m-instruct", 0.01, max_model_len=8192)
     assert not refused["fits"] and "raise cpu_kv_cache_gib" in refused["message"]
+
+
+def test_decode_reads_all_weights_of_a_dense_model_and_the_active_share_of_an_moe():
+    dense = catalog.get_profile("deepseek-r1-distill-llama-70b")
+    assert catalog.decode_bytes_per_step(dense) == pytest.approx(141.1e9)
+    r1 = catalog.get_profile("deepseek-r1")
+    # 37B of 671B parameters are active per token: ~38 GB of the 689 GB FP8 weights.
+    assert catalog.decode_bytes_per_step(r1) == pytest.approx(688.6e9 * 37 / 671)
+    with_context = catalog.decode_bytes_per_step(r1, context_tokens=4096)
+    assert with_context - catalog.decode_bytes_per_step(r1) == 4096 * catalog.kv_cache_bytes_per_token(r1)
