@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,13 +94,63 @@ def test_model_files_are_not_world_readable(host):
     assert host.run("cd /srv/deepseek/models/%s/current && sha256sum --quiet -c MANIFEST.sha256" % MODEL).rc == 0
 
 
-def run_site(host, *extra_vars):
+def run_playbook(host, playbook, *extra_vars):
     inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(SCENARIO / "converge.yml")]
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(playbook)]
     command += ["--limit", host.backend.get_hostname()]
     for assignment in extra_vars:
         command += ["-e", assignment]
     return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
+
+
+def test_benchmark_measures_the_endpoint_through_the_api_key(host, tmp_path):
+    """playbooks/benchmark.yml on the node: real streaming load, figures from vLLM's usage."""
+    result = run_playbook(
+        host,
+        PROJECT / "playbooks" / "benchmark.yml",
+        '{"benchmark_sweep_concurrency": [1, 4]}',
+        "benchmark_num_requests=12",
+        "benchmark_input_len=64",
+        "benchmark_output_len=32",
+        "benchmark_report_dir=%s" % tmp_path,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    report = json.loads((tmp_path / "benchmark.json").read_text())[host.backend.get_hostname()]
+    assert report["mode"] == "sweep" and report["violations"] == []
+    for point, concurrency in zip(report["points"], (1, 4)):
+        assert point["load"]["concurrency"] == concurrency
+        assert (point["completed"], point["failed"]) == (12, 0)
+        assert point["token_count_source"] == "usage"
+        assert point["total_output_tokens"] == 12 * 32  # ignore_eos: every request runs to max_tokens
+        assert 0 < point["ttft_ms"]["p50"] <= point["e2el_ms"]["p50"]
+        assert point["tpot_ms"]["mean"] > 0 and point["output_throughput"] > 0
+    # Four requests in flight share the engine: more tokens per second in total.
+    assert report["points"][1]["output_throughput"] > report["points"][0]["output_throughput"]
+    markdown = (tmp_path / "benchmark.md").read_text()
+    assert "TTFT" in markdown and "| concurrency 4 |" in markdown
+    # Kept for the notes: a real table from vLLM CPU serving the tiny DeepSeek-V3.
+    reports = PROJECT / ".build" / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "molecule-serving-benchmark.md").write_text(markdown)
+
+
+def test_benchmark_with_a_wrong_key_ends_quickly_with_the_reason(host, tmp_path):
+    started = time.monotonic()
+    result = run_playbook(
+        host,
+        PROJECT / "playbooks" / "benchmark.yml",
+        "benchmark_api_key=not-the-key",
+        "benchmark_report_dir=%s" % tmp_path,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-3000:]
+    assert "API key rejected (HTTP 401)" in output
+    assert "not-the-key" not in output
+    assert time.monotonic() - started < 60  # ansible start-up included; the refusal itself is one request
+
+
+def run_site(host, *extra_vars):
+    return run_playbook(host, SCENARIO / "converge.yml", *extra_vars)
 
 
 @pytest.fixture()
