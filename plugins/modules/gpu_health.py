@@ -222,6 +222,11 @@ pci_gpu_count:
   description: NVIDIA GPUs on the PCI bus (sysfs); more than RV(gpu_count) means a GPU is not usable.
   returned: always
   type: int
+nvswitch_count:
+  description: NVSwitches on the PCI bus (sysfs); HGX/DGX 8-GPU baseboards have 4 (Hopper).
+  returned: always
+  type: int
+  sample: 4
 driver_version:
   description: NVIDIA driver version.
   returned: when probed
@@ -361,7 +366,8 @@ def main():
     params = module.params
     if params["xid_watch_seconds"] < 0 or params["xid_watch_seconds"] > 600:
         module.fail_json(msg="xid_watch_seconds must be between 0 and 600 (a watch blocks the play that long)")
-    pci_gpu_count = len(nvidia_pci_devices("/")[0])
+    pci_gpus, pci_nvswitches = nvidia_pci_devices("/")
+    pci_gpu_count = len(pci_gpus)
 
     if pynvml is None:
         if params["require_gpu"] or pci_gpu_count:
@@ -385,6 +391,8 @@ def main():
         except CheckInputError as error:
             module.fail_json(msg=str(error))
 
+    # NVSwitch baseboards (HGX/DGX 8-GPU) need nvidia-fabricmanager; NVML shows its effect per GPU (fabric).
+    result["nvswitch_count"] = len(pci_nvswitches)
     fact = dict(result)
     result = dict(result, changed=False, ansible_facts={"gpu_health": fact})
     if result["probe_status"] != "ok":

@@ -12,7 +12,7 @@ from ansible_collections.privateai.deepseek.plugins.modules import gpu_health
 
 def run_module(capsys, monkeypatch, args, nvml, pci_gpus=8):
     monkeypatch.setattr(gpu_health, "pynvml", nvml)
-    monkeypatch.setattr(gpu_health, "nvidia_pci_devices", lambda root: ([{}] * pci_gpus, []))
+    monkeypatch.setattr(gpu_health, "nvidia_pci_devices", lambda root: ([{}] * pci_gpus, [{}] * (pci_gpus // 2)))
     with patch_module_args(args), pytest.raises(SystemExit) as exit_info:
         gpu_health.main()
     return exit_info.value.code, json.loads(capsys.readouterr().out)
@@ -24,6 +24,7 @@ def test_healthy_node_sets_the_fact(capsys, monkeypatch):
     assert result["changed"] is False
     assert result["healthy"] is True
     assert result["ansible_facts"]["gpu_health"]["gpu_count"] == 8
+    assert result["nvswitch_count"] == 4
     assert result["ansible_facts"]["gpu_health"]["gpus"][0]["name"] == "NVIDIA H200"
 
 

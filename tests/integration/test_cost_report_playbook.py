@@ -1,0 +1,149 @@
+"""playbooks/cost_report.yml through ansible-playbook, and the command-line entry.
+
+The playbook runs the real module on the controller, reads a benchmark.json like the
+one playbooks/benchmark.yml writes, and writes cost-report.md and cost-chart.png.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+COLLECTIONS = REPO_ROOT / ".build" / "collections"
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CLI = "ansible_collections.privateai.deepseek.cli.deployment_cost"
+
+
+def point(throughput, p99_e2el_ms, concurrency):
+    return {
+        "load": {"mode": "concurrency", "concurrency": concurrency},
+        "completed": 64,
+        "failed": 0,
+        "total_output_tokens": 64 * 600,
+        "output_throughput": throughput,
+        "request_throughput": throughput / 600,
+        "percentiles": [50, 90, 99],
+        "ttft_ms": {"mean": 300.0, "median": 250.0, "p50": 250.0, "p90": 500.0, "p99": 900.0},
+        "tpot_ms": {"mean": 25.0, "median": 24.0, "p50": 24.0, "p90": 30.0, "p99": 36.0},
+        "e2el_ms": {"mean": p99_e2el_ms / 2, "median": p99_e2el_ms / 2, "p50": p99_e2el_ms / 2, "p99": p99_e2el_ms},
+    }
+
+
+def write_benchmark(directory):
+    """{host: registered inference_benchmark result}, as playbooks/benchmark.yml writes it."""
+    sweep = {
+        "mode": "sweep",
+        "points": [point(450.0, 14000.0, 1), point(1500.0, 26000.0, 16), point(2600.0, 41000.0, 64)],
+        "violations": [],
+        "markdown": "",
+        "changed": False,
+        "failed": False,
+    }
+    (directory / "benchmark.json").write_text(json.dumps({"gpu-01": sweep}, indent=2))
+
+
+def run_playbook(tmp_path, *extra):
+    return subprocess.run(
+        [
+            str(BIN / "ansible-playbook"),
+            str(REPO_ROOT / "playbooks" / "cost_report.yml"),
+            "-i", "localhost,", "-c", "local",
+            "-e", f"ansible_python_interpreter={sys.executable}",
+            "-e", f"cost_report_dir={tmp_path}",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS)),
+    )  # fmt: skip
+
+
+def test_playbook_writes_the_report_and_the_chart_from_the_benchmark(tmp_path):
+    write_benchmark(tmp_path)
+    workload = {
+        "requests_per_month": 300000,
+        "mean_input_tokens": 1500,
+        "mean_output_tokens": 600,
+        "peak_requests_per_s": 6,
+        "data_sensitivity": "confidential",
+        "project_duration_months": 18,
+    }
+    run = run_playbook(
+        tmp_path, "-e", json.dumps({"cost_workload": workload, "cost_output_tokens_per_s_per_node": 900})
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    report = (tmp_path / "cost-report.md").read_text()
+    # 6 req/s x 600 tokens = 3,600 tok/s at the measured 1,500 tok/s (concurrency 16): 3 nodes
+    assert "Capacity: 1,500 tok/s per node, measured: the highest output throughput" in report
+    assert "chosen: concurrency 16 on gpu-01, 26,000 ms" in report
+    assert "it replaces the given 900 tok/s per node" in report
+    assert "| Virtual machines | 3 | 2.75 | $4,950 |" in report
+    assert "| Containers (Kubernetes) | 3 (+2 overhead) | 2.00 | $4,200 |" in report
+    assert "Confidential data: the reference advises hybrid cloud, migrated in phases" in report
+    assert "1. Containers (Kubernetes) (score" in output
+    chart = tmp_path / "cost-chart.png"
+    if HAS_MATPLOTLIB:
+        assert chart.read_bytes().startswith(PNG_MAGIC)
+        assert chart.stat().st_size > 20000
+        assert "![Monthly cost against monthly requests](cost-chart.png)" in report
+    else:
+        assert not chart.exists()
+        assert "Chart not written: chart skipped: matplotlib is not installed" in report
+
+
+def test_playbook_without_benchmark_uses_the_reference_defaults(tmp_path):
+    run = run_playbook(tmp_path)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    report = (tmp_path / "cost-report.md").read_text()
+    assert "Capacity: 1,000 tok/s per node, the reference default (assumed" in report
+    assert "| Virtual machines / Serverless | 15,000 | $1,800 | Serverless | Virtual machines |" in report
+    assert "1. Serverless (score 4.70): $1,800 a month, $22,100 over 12 months" in output
+
+
+def test_playbook_fails_on_nonsense_with_the_option(tmp_path):
+    run = run_playbook(tmp_path, "-e", json.dumps({"cost_workload": {"requests_per_month": -10}}))
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output
+    assert "bad input: workload.requests_per_month must be > 0" in output
+    assert not (tmp_path / "cost-report.md").exists()
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", CLI, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=dict(os.environ, PYTHONPATH=str(COLLECTIONS)),
+    )
+
+
+def test_cli_markdown_json_chart_and_exit_codes(tmp_path):
+    run = run_cli("--help")
+    assert run.returncode == 0 and "--benchmark-file" in run.stdout
+    run = run_cli("--json", "--requests-per-month", "30000", "--price", "overhead_nodes.containers=3")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["schemes"]["serverless"]["monthly_cost"] == 3600.0
+    assert result["schemes"]["containers"]["monthly_cost"] == 2700.0
+    run = run_cli("--weight", "kubernetes=2")
+    assert run.returncode == 2
+    assert "weights: 'kubernetes' is a scheme, not a criterion" in run.stderr
+    run = run_cli("--tokens-per-s-per-node", "0")
+    assert run.returncode == 2 and "output_tokens_per_s_per_node must be > 0" in run.stderr
+    chart = tmp_path / "chart.png"
+    run = run_cli("--chart", str(chart))
+    assert run.returncode == 0, run.stderr
+    if HAS_MATPLOTLIB:
+        assert chart.read_bytes().startswith(PNG_MAGIC)
+        assert "![Monthly cost against monthly requests](chart.png)" in run.stdout
+    else:
+        assert "chart skipped" in run.stderr
