@@ -259,7 +259,8 @@ options:
 attributes:
   check_mode:
     support: partial
-    details: Validates the options and sends no request.
+    description: Can run in check mode.
+    details: Validates the options and sends no request, so no figures are returned.
   diff_mode:
     support: none
     description: Nothing changes on the endpoint.
@@ -344,7 +345,7 @@ result:
           memory_bandwidth_gbps, decode_ceiling_tokens_per_s, achieved_tokens_per_s
           (1000 / mean TPOT) and bandwidth_utilization."
       type: dict
-    load: {description: The load point (mode, concurrency or request_rate, burstiness, limits)., type: dict}
+    load: {description: "The load point: mode, concurrency or request_rate, burstiness, limits.", type: dict}
     endpoint: {description: The base URL measured., type: str}
     model: {description: The model requested., type: str}
 points:
@@ -437,7 +438,7 @@ def argument_spec():
         prompts=dict(type="list", elements="raw"),
         prompts_file=dict(type="path"),
         ignore_eos=dict(type="bool", default=True),
-        min_tokens=dict(type="int"),
+        min_tokens=dict(type="int", no_log=False),
         temperature=dict(type="float", default=0.0),
         extra_body=dict(type="dict"),
         seed=dict(type="int", default=0),
