@@ -1,0 +1,221 @@
+"""The TLS gateway in front of vLLM, checked from inside the node over real TLS.
+
+Clients (molecule.yml): alice (valid key), bob (revoked), carol (6 requests/minute,
+burst 1). Every request goes to https://127.0.0.1:443 with the lab CA the role made.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[3]
+KEYS = PROJECT / ".build" / "molecule-serving"
+SCENARIO = Path(__file__).resolve().parents[1]
+URL = "https://127.0.0.1:443"
+CA = "/etc/nginx/deepseek/ca.crt"
+MODEL = "tiny-deepseek-v3"
+ACCESS_LOG = "/var/log/nginx/deepseek-gateway.json"
+VLLM_ROUTES_NOT_EXPOSED = [
+    "/invocations",
+    "/tokenize",
+    "/detokenize",
+    "/pause",
+    "/resume",
+    "/docs",
+    "/openapi.json",
+    "/metrics",
+    "/version",
+    "/v1/embeddings",
+    "/v1/responses",
+    "/v1/load_lora_adapter",
+    "/reset_prefix_cache",
+    "/collective_rpc",
+    "/ping",
+    "/score",
+    "/rerank",
+]
+
+
+def key(name):
+    return (KEYS / ("%s.key" % name)).read_text().strip()
+
+
+def request(host, path, client=None, method=None, body=None, extra=""):
+    """(status, body) of one request through the gateway, made on the node with curl."""
+    command = "curl -sS --cacert %s -o /tmp/gw-body -w '%%{http_code}' %s" % (CA, extra)
+    if method:
+        command += " -X " + method
+    if client:
+        command += " -H 'Authorization: Bearer %s'" % key(client)
+    if body is not None:
+        command += " -H 'Content-Type: application/json' -d '%s'" % json.dumps(body)
+    status = int(host.check_output(command + " " + URL + path))
+    return status, host.file("/tmp/gw-body").content_string
+
+
+def chat(max_tokens=4, stream=False):
+    return {
+        "model": MODEL,
+        "messages": [{"role": "user", "content": "Hello"}],
+        "max_tokens": max_tokens,
+        "stream": stream,
+    }
+
+
+def test_allowed_routes_work_with_a_valid_key(host):
+    status, body = request(host, "/v1/models", "alice")
+    assert status == 200 and json.loads(body)["data"][0]["id"] == MODEL
+    status, body = request(host, "/v1/chat/completions", "alice", body=chat())
+    assert status == 200 and json.loads(body)["usage"]["completion_tokens"] == 4
+    completion = {"model": MODEL, "prompt": "Hello", "max_tokens": 3}
+    status, body = request(host, "/v1/completions", "alice", body=completion)
+    assert status == 200 and json.loads(body)["usage"]["completion_tokens"] == 3
+    assert request(host, "/health")[0] == 200
+
+
+def test_streaming_passes_through_unbuffered(host):
+    status, body = request(host, "/v1/chat/completions", "alice", body=chat(8, stream=True), extra="-N")
+    events = [line for line in body.splitlines() if line.startswith("data: ")]
+    assert status == 200
+    assert events[-1] == "data: [DONE]" and len(events) >= 9
+
+
+def test_missing_unknown_and_revoked_keys_are_refused(host):
+    status, body = request(host, "/v1/models")
+    assert status == 401 and json.loads(body)["error"]["message"] == "missing, unknown or revoked API key"
+    assert request(host, "/v1/chat/completions", "bob", body=chat())[0] == 401
+    vllm_key = host.check_output("cat /etc/deepseek/api-key").strip()
+    command = "curl -s -o /dev/null -w '%%{http_code}' --cacert %s -H 'Authorization: Bearer %s' %s/v1/models"
+    assert host.check_output(command % (CA, vllm_key, URL)) == "401"  # the model server's key is not a client key
+
+
+@pytest.mark.parametrize("path", VLLM_ROUTES_NOT_EXPOSED)
+def test_routes_outside_the_allowlist_are_not_forwarded(host, path):
+    status, body = request(host, path, "alice", method="POST", body={})
+    assert status == 404
+    assert json.loads(body)["error"]["message"] == "route not exposed by the gateway"
+
+
+def test_wrong_method_and_oversized_body(host):
+    assert request(host, "/v1/chat/completions", "alice", method="GET")[0] == 403
+    host.check_output("head -c 2000000 /dev/zero | tr '\\0' a > /tmp/gw-big")
+    status, _ = request(host, "/v1/chat/completions", "alice", extra="--data-binary @/tmp/gw-big")
+    assert status == 413
+
+
+def test_rate_limit_per_key(host):
+    statuses = [request(host, "/v1/models", "carol")[0] for _ in range(4)]
+    assert statuses[:2] == [200, 200]  # the rate's first request plus a burst of 1
+    assert statuses[2:] == [429, 429]
+    assert request(host, "/v1/models", "alice")[0] == 200  # carol's limit is hers only
+
+
+def test_only_tls_12_and_13(host):
+    tls11 = host.run("openssl s_client -connect 127.0.0.1:443 -tls1_1 -cipher 'DEFAULT@SECLEVEL=0' </dev/null")
+    assert "alert protocol version" in tls11.stdout + tls11.stderr  # refused by the server
+    for version in ("-tls1_2", "-tls1_3"):
+        handshake = host.run("openssl s_client -connect 127.0.0.1:443 %s -CAfile %s </dev/null" % (version, CA))
+        assert "Verify return code: 0 (ok)" in handshake.stdout
+    headers = host.check_output("curl -sS -D - -o /dev/null --cacert %s %s/health" % (CA, URL))
+    assert "strict-transport-security: max-age=63072000" in headers.lower()
+
+
+def test_access_log_is_json_without_prompts_or_keys(host):
+    secret_prompt = "my-secret-prompt-text"
+    body = {"model": MODEL, "messages": [{"role": "user", "content": secret_prompt}], "max_tokens": 2}
+    assert request(host, "/v1/chat/completions?trace=1", "alice", body=body)[0] == 200
+    log = host.file(ACCESS_LOG).content_string
+    entries = [json.loads(line) for line in log.splitlines()]
+    assert entries[-1]["client"] == "alice" and entries[-1]["path"] == "/v1/chat/completions"
+    assert secret_prompt not in log and "trace=1" not in log
+    for name in ("alice", "bob", "carol"):
+        assert key(name) not in log
+    assert host.check_output("cat /etc/deepseek/api-key").strip() not in log
+
+
+def test_keys_file_is_root_only(host):
+    keys = host.file("/etc/nginx/deepseek/clients.conf")
+    assert (keys.user, keys.group, keys.mode) == ("root", "root", 0o600)
+    assert host.file("/etc/nginx/deepseek").mode == 0o700
+
+
+def run_site(host, *extra_vars):
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(SCENARIO / "converge.yml")]
+    command += ["--limit", host.backend.get_hostname(), "--tags", "gateway"]
+    for assignment in extra_vars:
+        command += ["-e", assignment]
+    return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
+
+
+def nginx_master(host):
+    return host.check_output("cat /run/nginx.pid").strip()
+
+
+def clients_with(alice_keys):
+    return json.dumps(
+        {
+            "gateway_clients": [
+                {"name": "alice", "keys": alice_keys},
+                {"name": "bob", "revoked": True, "keys": [key("bob")]},
+                {"name": "carol", "requests_per_minute": 6, "burst": 1, "keys": [key("carol")]},
+            ]
+        }
+    )
+
+
+def test_key_rotation_reloads_without_a_restart(host):
+    master = nginx_master(host)
+    new_key = "rotated-" + "k" * 32
+    both = run_site(host, clients_with([key("alice"), new_key]))
+    assert both.returncode == 0, (both.stdout + both.stderr)[-3000:]
+    assert request(host, "/v1/models", "alice")[0] == 200  # old key still works during the rotation
+    status = host.check_output(
+        "curl -s -o /dev/null -w '%%{http_code}' --cacert %s -H 'Authorization: Bearer %s' %s/v1/models"
+        % (CA, new_key, URL)
+    )
+    assert status == "200"
+    only_new = run_site(host, clients_with([new_key]))
+    assert only_new.returncode == 0, (only_new.stdout + only_new.stderr)[-3000:]
+    assert request(host, "/v1/models", "alice")[0] == 401  # the old key is gone
+    assert nginx_master(host) == master  # reloaded, never restarted
+    assert new_key not in host.check_output("ls -a /etc/nginx/deepseek /etc/nginx/conf.d")  # no key-bearing backups
+    assert host.run("ls /etc/nginx/deepseek/clients.conf.*").rc != 0
+    back = run_site(host)  # the scenario's own clients again
+    assert back.returncode == 0, (back.stdout + back.stderr)[-3000:]
+
+
+def test_a_config_nginx_rejects_is_never_applied(host):
+    before = host.file("/etc/nginx/conf.d/deepseek-gateway.conf").content_string
+    result = run_site(host, '{"gateway_server_extra": ["no_such_directive on;"]}')
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-3000:]
+    assert "no_such_directive" in output and "nginx -t" in output
+    assert host.file("/etc/nginx/conf.d/deepseek-gateway.conf").content_string == before
+    assert request(host, "/v1/models", "alice")[0] == 200  # still serving the previous config
+
+
+def test_benchmark_through_the_gateway(host, tmp_path):
+    """inference_benchmark over TLS with the lab CA and a client key, run on the node."""
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i", inventory, str(PROJECT / "playbooks" / "benchmark.yml"),
+        "--limit", host.backend.get_hostname(),
+        "-e", "benchmark_url=%s" % URL,
+        "-e", "benchmark_ca_path=%s" % CA,
+        "-e", "benchmark_api_key=%s" % key("alice"),
+        "-e", "benchmark_concurrency=2",
+        "-e", "benchmark_num_requests=6",
+        "-e", "benchmark_output_len=16",
+        "-e", "benchmark_report_dir=%s" % tmp_path,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    report = json.loads((tmp_path / "benchmark.json").read_text())[host.backend.get_hostname()]
+    assert report["result"]["completed"] == 6 and report["result"]["failed"] == 0
+    assert report["result"]["endpoint"] == URL
