@@ -85,6 +85,16 @@ def test_service_runs_as_the_service_user_in_a_sandbox(host):
     assert api_key(host) not in host.check_output("cat /proc/%d/cmdline | tr '\\0' ' '" % main_pid(host))
 
 
+def test_unit_exposure_is_at_most_2(host):
+    """systemd's own rating of the sandbox (0 = fully sandboxed, 10 = fully exposed)."""
+    report = host.check_output("systemd-analyze security --no-pager %s.service" % SERVICE)
+    exposure = float(report.rsplit("Overall exposure level for %s.service:" % SERVICE, 1)[1].split()[0])
+    assert exposure <= 2.0, report
+    unit = host.file("/etc/systemd/system/%s.service" % SERVICE).content_string
+    assert "SystemCallFilter=@system-service" in unit and "RestrictNamespaces=yes" in unit
+    assert "VLLM_SERVER_DEV_MODE" not in host.file("/etc/deepseek/%s.env" % SERVICE).content_string
+
+
 def test_model_files_are_not_world_readable(host):
     current = host.file("/srv/deepseek/models/%s/current" % MODEL)
     assert current.is_symlink and current.linked_to == "/srv/deepseek/models/%s/versions/v1" % MODEL
