@@ -143,10 +143,11 @@ def test_keys_file_is_root_only(host):
     assert host.file("/etc/nginx/deepseek").mode == 0o700
 
 
-def run_site(host, *extra_vars):
+def run_gateway(host, *extra_vars):
+    """The gateway role alone (molecule/serving/gateway.yml) with extra variables."""
     inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(SCENARIO / "converge.yml")]
-    command += ["--limit", host.backend.get_hostname(), "--tags", "gateway"]
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(SCENARIO / "gateway.yml")]
+    command += ["--limit", host.backend.get_hostname()]
     for assignment in extra_vars:
         command += ["-e", assignment]
     return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
@@ -171,7 +172,7 @@ def clients_with(alice_keys):
 def test_key_rotation_reloads_without_a_restart(host):
     master = nginx_master(host)
     new_key = "rotated-" + "k" * 32
-    both = run_site(host, clients_with([key("alice"), new_key]))
+    both = run_gateway(host, clients_with([key("alice"), new_key]))
     assert both.returncode == 0, (both.stdout + both.stderr)[-3000:]
     assert request(host, "/v1/models", "alice")[0] == 200  # old key still works during the rotation
     status = host.check_output(
@@ -179,19 +180,19 @@ def test_key_rotation_reloads_without_a_restart(host):
         % (CA, new_key, URL)
     )
     assert status == "200"
-    only_new = run_site(host, clients_with([new_key]))
+    only_new = run_gateway(host, clients_with([new_key]))
     assert only_new.returncode == 0, (only_new.stdout + only_new.stderr)[-3000:]
     assert request(host, "/v1/models", "alice")[0] == 401  # the old key is gone
     assert nginx_master(host) == master  # reloaded, never restarted
     assert new_key not in host.check_output("ls -a /etc/nginx/deepseek /etc/nginx/conf.d")  # no key-bearing backups
     assert host.run("ls /etc/nginx/deepseek/clients.conf.*").rc != 0
-    back = run_site(host)  # the scenario's own clients again
+    back = run_gateway(host)  # the scenario's own clients again
     assert back.returncode == 0, (back.stdout + back.stderr)[-3000:]
 
 
 def test_a_config_nginx_rejects_is_never_applied(host):
     before = host.file("/etc/nginx/conf.d/deepseek-gateway.conf").content_string
-    result = run_site(host, '{"gateway_server_extra": ["no_such_directive on;"]}')
+    result = run_gateway(host, '{"gateway_server_extra": ["no_such_directive on;"]}')
     output = result.stdout + result.stderr
     assert result.returncode == 2, output[-3000:]
     assert "no_such_directive" in output and "nginx -t" in output
