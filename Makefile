@@ -2,7 +2,7 @@
 #
 #   make demo   set everything up on a fresh Debian/Ubuntu machine and run site.yml
 #               against the built-in local default (a Debian 12 systemd container)
-#   make test   every test: lint, unit, collection build + ansible-doc + EE context,
+#   make test   every test: lint, unit, Helm chart rendering, collection build + ansible-doc + EE context,
 #               ansible-test sanity, bad-input integration tests, molecule scenarios
 #
 # Both are safe to re-run: each step only does what is missing.
@@ -30,7 +30,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export PY_COLORS := 0
 
-.PHONY: help setup venv links docker images demo-inputs demo demo-down test lint unit collection sanity integration molecule clean
+.PHONY: help setup venv links docker images demo-inputs demo demo-down test lint unit charts collection sanity integration molecule clean
 
 help:
 	@sed -n '2,9p' Makefile
@@ -92,7 +92,7 @@ demo-down: venv
 
 ## tests ----------------------------------------------------------------------
 
-test: setup lint unit collection sanity integration molecule
+test: setup lint unit charts collection sanity integration molecule
 
 lint: venv links
 	$(BIN)/ruff check .
@@ -102,6 +102,10 @@ lint: venv links
 
 unit: venv links
 	$(BIN)/pytest -q tests/unit
+
+# Helm chart: lint + render matrix, Kubernetes/CRD schema validation, security rules (no cluster).
+charts: venv links
+	$(BIN)/pytest -q tests/charts
 
 # Build the tarball, install it into an empty collections path, and render every
 # module's documentation from there: what a user of the released artifact gets.
