@@ -267,6 +267,17 @@ def test_accounts_core_dumps_and_modules(host):
     assert "$nrconf{restart} = 'l';" in host.file("/etc/needrestart/conf.d/privateai-deepseek.conf").content_string
 
 
+def test_process_accounting_and_sysstat(host):
+    # acct(2) is the host kernel's in a container: enabled for a VM boot, not started here
+    assert host.service("acct").is_enabled
+    assert 'ENABLED="true"' in host.file("/etc/default/sysstat").content_string
+    assert host.service("sysstat").is_running
+    assert host.run("systemctl is-enabled sysstat-collect.timer").stdout.strip() == "enabled"
+    # one collection by hand: sadc can write today's file, so the timer's runs will too
+    host.check_output("/usr/lib/sysstat/debian-sa1 1 1")
+    assert host.run("sar -u 2>&1 | tail -1").rc == 0
+
+
 # ---- real SSH from the controller -------------------------------------------------------------
 
 
