@@ -270,6 +270,7 @@ def test_accounts_core_dumps_and_modules(host):
 def test_process_accounting_and_sysstat(host):
     # acct(2) is the host kernel's in a container: enabled for a VM boot, not started here
     assert host.service("acct").is_enabled
+    assert host.run("systemctl is-failed acct").stdout.strip() != "failed"
     assert 'ENABLED="true"' in host.file("/etc/default/sysstat").content_string
     assert host.service("sysstat").is_running
     assert host.run("systemctl is-enabled sysstat-collect.timer").stdout.strip() == "enabled"
