@@ -63,7 +63,7 @@ def run_hardening(tmp_path, role_vars, ssh_connection=None):
 def host_is_untouched(host):
     probe = (
         "[ ! -e /etc/ssh/sshd_config.d/01-privateai-deepseek-hardening.conf ]"
-        " && [ ! -e /etc/sysctl.d/90-privateai-deepseek-hardening.conf ]"
+        " && [ ! -e /etc/sysctl.d/99-zz-privateai-deepseek-hardening.conf ]"
         " && [ ! -e /etc/nftables.d ] && [ ! -e /etc/audit/rules.d/deepseek.rules ]"
         " && [ ! -e /etc/apt/apt.conf.d/52privateai-deepseek-unattended-upgrades ]"
         " && ! grep -q 'Authorised access only' /etc/issue"

@@ -141,7 +141,7 @@ def test_sshd_dropin_is_first_and_private(host):
 
 
 def test_sysctl_file(host):
-    config = host.file("/etc/sysctl.d/90-privateai-deepseek-hardening.conf")
+    config = host.file("/etc/sysctl.d/99-zz-privateai-deepseek-hardening.conf")
     assert config.mode == 0o644
     values = {}
     for line in config.content_string.splitlines():
