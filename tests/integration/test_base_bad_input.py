@@ -93,14 +93,14 @@ BAD_INPUTS = {
         "base_extra_ca_certificates[0] (inline PEM): certificate 1 of 1 is not valid",
     ),
     "proxy_without_scheme": (
-        "base_https_proxy: proxy.example.internal:3128",
+        "deepseek_https_proxy: proxy.example.internal:3128",
         {},
-        "base_https_proxy=proxy.example.internal:3128 is not a proxy URL",
+        "deepseek_https_proxy=proxy.example.internal:3128 is not a proxy URL",
     ),
     "relative_model_dir": (
-        "base_model_dir: srv/models",
+        "deepseek_model_dir: srv/models",
         {},
-        "base_model_dir=srv/models must be an absolute path",
+        "deepseek_model_dir=srv/models must be an absolute path",
     ),
     "uid_not_a_number": (
         "base_service_uid: abc",
@@ -133,9 +133,9 @@ def test_bad_input_fails_before_any_change(host, tmp_path, case):
     ],
 )
 def test_proxy_credentials_never_reach_the_log(host, tmp_path, url, shown):
-    result = run_base(tmp_path, f"base_http_proxy: '{url}'")
+    result = run_base(tmp_path, f"deepseek_http_proxy: '{url}'")
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
-    assert f"base_http_proxy={shown} is not a proxy URL" in output
+    assert f"deepseek_http_proxy={shown} is not a proxy URL" in output
     assert "s3cret" not in output
     assert host_is_untouched(host)
