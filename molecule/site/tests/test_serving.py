@@ -16,6 +16,9 @@ MODEL = "tiny-deepseek-v3"
 SCENARIO = Path(__file__).resolve().parents[1]
 PROJECT = SCENARIO.parents[1]
 
+# Both fleet hosts are in the inventory; these checks are about the served node.
+testinfra_hosts = ["ansible://site-node"]
+
 
 def api_key(host):
     return host.check_output("cat /etc/deepseek/api-key").strip()
@@ -108,8 +111,10 @@ def run_playbook(host, playbook, *extra_vars):
     inventory = os.environ["MOLECULE_INVENTORY_FILE"]
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(playbook)]
     command += ["--limit", host.backend.get_hostname()]
-    for assignment in extra_vars:
-        command += ["-e", assignment]
+    arguments = list(extra_vars)
+    while arguments:
+        assignment = arguments.pop(0)
+        command += [assignment, arguments.pop(0)] if assignment.startswith("--") else ["-e", assignment]
     return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
 
 
@@ -159,7 +164,10 @@ def test_benchmark_with_a_wrong_key_ends_quickly_with_the_reason(host, tmp_path)
     assert time.monotonic() - started < 60  # ansible start-up included; the refusal itself is one request
 
 
-def run_site(host, *extra_vars):
+def run_site(host, *extra_vars, tags=None):
+    """site.yml on the served node; tags limits it to stages (e.g. serve: base, model_store, vllm, gateway)."""
+    if tags:
+        extra_vars += ("--tags", tags)
     return run_playbook(host, SCENARIO / "converge.yml", *extra_vars)
 
 
@@ -186,7 +194,7 @@ def test_second_run_changes_and_restarts_nothing(host):
 def test_corrupted_replacement_fails_and_the_old_model_keeps_serving(host, corrupted_copy):
     before = main_pid(host)
 
-    result = run_site(host, "model_store_version=v2", "model_store_src=%s" % corrupted_copy)
+    result = run_site(host, "model_store_version=v2", "model_store_src=%s" % corrupted_copy, tags="serve")
 
     output = result.stdout + result.stderr  # molecule's ansible.cfg sends failures to stderr
     assert result.returncode == 2, output[-3000:]
@@ -218,6 +226,7 @@ def test_verified_replacement_from_an_http_mirror_is_served(host):
             "model_store_source=http",
             "model_store_src=http://127.0.0.1:8088/%s" % MODEL,
             "model_store_keep_versions=1",
+            tags="serve",
         )
     finally:
         host.run("systemctl stop mirror-http")

@@ -1,6 +1,6 @@
 """The TLS gateway in front of vLLM, checked from inside the node over real TLS.
 
-Clients (molecule.yml): alice (valid key), bob (revoked), carol (6 requests/minute,
+Clients (group_vars/all.yml): alice (valid key), bob (revoked), carol (6 requests/minute,
 burst 1). Every request goes to https://127.0.0.1:443 with the lab CA the role made.
 """
 
@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[3]
-KEYS = PROJECT / ".build" / "molecule-serving"
+KEYS = PROJECT / ".build" / "molecule-site"
 SCENARIO = Path(__file__).resolve().parents[1]
+
+# Both fleet hosts are in the inventory; these checks are about the served node.
+testinfra_hosts = ["ansible://site-node"]
 URL = "https://127.0.0.1:443"
 CA = "/etc/nginx/deepseek/ca.crt"
 MODEL = "tiny-deepseek-v3"

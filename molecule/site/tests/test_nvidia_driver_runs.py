@@ -1,7 +1,7 @@
-"""The role run again against the converged host: what it reports, and bad input.
+"""The driver playbook run again against the converged host: what it reports, and bad input.
 
-Runs converge.yml with ansible-playbook through molecule's inventory (the scenario's
-variables), once as is and once per bad value. Every bad value must stop the play
+Runs playbooks/nvidia_driver.yml (the drivers stage alone) with ansible-playbook through
+molecule's inventory (the scenario's variables), once as is and once per bad value. Every bad value must stop the play
 before any change - changed=0, and the files and package selections the role manages
 unchanged - with a message that names the variable and the fix.
 """
@@ -17,6 +17,10 @@ import pytest
 
 SCENARIO = Path(__file__).resolve().parents[1]
 PROJECT = SCENARIO.parents[1]
+DRIVER_PLAYBOOK = PROJECT / "playbooks" / "nvidia_driver.yml"
+
+# Both fleet hosts are in the inventory; these checks are about the served node.
+testinfra_hosts = ["ansible://site-node"]
 STATE_PROBE = (
     "cat /etc/apt/sources.list.d/* /etc/apt/preferences.d/* /etc/modprobe.d/* /etc/docker/daemon.json"
     " /etc/systemd/system/nvidia-persistenced.service.d/* 2>/dev/null | sha256sum;"
@@ -31,7 +35,7 @@ def run_converge(host, tmp_path, extra=None, check=False, diff=False):
         str(Path(sys.executable).parent / "ansible-playbook"),
         "-i",
         os.environ["MOLECULE_INVENTORY_FILE"],
-        str(SCENARIO / "converge.yml"),
+        str(DRIVER_PLAYBOOK),
         "--limit",
         host.backend.get_hostname(),
     ]
