@@ -47,14 +47,15 @@ def write_benchmark(directory):
     (directory / "benchmark.json").write_text(json.dumps({"gpu-01": sweep}, indent=2))
 
 
-def run_playbook(tmp_path, *extra):
+def run_playbook(tmp_path, *extra, inventory="localhost,"):
+    report_dir = ["-e", f"cost_report_dir={tmp_path}"] if tmp_path else []
     return subprocess.run(
         [
             str(BIN / "ansible-playbook"),
             str(REPO_ROOT / "playbooks" / "cost_report.yml"),
-            "-i", "localhost,", "-c", "local",
+            "-i", str(inventory), "-c", "local",
             "-e", f"ansible_python_interpreter={sys.executable}",
-            "-e", f"cost_report_dir={tmp_path}",
+            *report_dir,
             *extra,
         ],
         capture_output=True,
@@ -114,6 +115,43 @@ def test_playbook_fails_on_nonsense_with_the_option(tmp_path):
     assert run.returncode == 2, output
     assert "bad input: workload.requests_per_month must be > 0" in output
     assert not (tmp_path / "cost-report.md").exists()
+
+
+def test_report_lands_in_deepseek_report_dir_from_group_vars_unless_given(tmp_path):
+    """The implicit localhost takes deepseek_report_dir from group_vars/all; -e cost_report_dir wins."""
+    from_inventory = tmp_path / "from-inventory"
+    from_e = tmp_path / "from-e"
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars").mkdir(parents=True)
+    # Like inventories/local: localhost is not listed, the play runs on the implicit one.
+    (inventory / "hosts.yml").write_text("all:\n  children:\n    gpu_nodes:\n      hosts:\n        gpu-01:\n")
+    (inventory / "group_vars" / "all.yml").write_text(f"deepseek_report_dir: {from_inventory}\n")
+
+    run = run_playbook(None, inventory=inventory / "hosts.yml")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Capacity: 1,000 tok/s per node" in (from_inventory / "cost-report.md").read_text()
+
+    run = run_playbook(from_e, inventory=inventory / "hosts.yml")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (from_e / "cost-report.md").is_file()
+    assert sorted(path.name for path in from_inventory.iterdir()) == sorted(
+        ["cost-report.md"] + (["cost-chart.png"] if HAS_MATPLOTLIB else [])
+    )
+
+
+def test_local_inventory_reports_go_to_the_checkout_build_dir():
+    """inventories/local sets deepseek_report_dir to <checkout>/.build/reports, for its node and the controller."""
+    run = subprocess.run(
+        [str(BIN / "ansible"), "-i", str(REPO_ROOT / "inventories" / "local" / "hosts.yml"),
+         "localhost:deepseek-local-deb12", "-m", "ansible.builtin.debug", "-a", "var=deepseek_report_dir"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS)),
+    )  # fmt: skip
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    assert output.count(str(REPO_ROOT / ".build" / "reports")) == 2, output
 
 
 def run_cli(*args, cwd=None):

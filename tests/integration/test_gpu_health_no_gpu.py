@@ -21,15 +21,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def run_playbook(tmp_path, *extra):
+def run_playbook(tmp_path, *extra, inventory="localhost,"):
+    report_dir = ["-e", f"gpu_health_report_dir={tmp_path}"] if tmp_path else []
     return subprocess.run(
         [
             str(BIN / "ansible-playbook"),
             str(REPO_ROOT / "playbooks" / "gpu_health.yml"),
-            "-i", "localhost,", "-c", "local",
+            "-i", str(inventory), "-c", "local",
             "-e", "gpu_health_hosts=all",
             "-e", f"ansible_python_interpreter={sys.executable}",
-            "-e", f"gpu_health_report_dir={tmp_path}",
+            *report_dir,
             *extra,
         ],
         capture_output=True,
@@ -58,6 +59,29 @@ def test_playbook_succeeds_when_gpus_are_optional(tmp_path):
     assert report["localhost"]["failed"] is False
     assert report["localhost"]["gpus"] == []
     assert report["localhost"]["ansible_facts"]["gpu_health"]["probe_status"] == "nvml_library_not_found"
+
+
+def test_report_lands_in_deepseek_report_dir_from_group_vars_unless_given(tmp_path):
+    """deepseek_report_dir from an inventory's group_vars is the default; -e gpu_health_report_dir wins."""
+    from_inventory = tmp_path / "from-inventory"
+    from_e = tmp_path / "from-e"
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
+    (inventory / "group_vars" / "all.yml").write_text(f"deepseek_report_dir: {from_inventory}\n")
+
+    run = run_playbook(None, "-e", "gpu_health_require_gpu=false", inventory=inventory / "hosts.yml")
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    report = json.loads((from_inventory / "gpu-health.json").read_text())
+    assert report["localhost"]["gpus"] == []
+    assert f"Report: {from_inventory}/gpu-health.json" in output
+
+    (from_inventory / "gpu-health.json").unlink()
+    run = run_playbook(from_e, "-e", "gpu_health_require_gpu=false", inventory=inventory / "hosts.yml")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (from_e / "gpu-health.json").is_file()
+    assert not (from_inventory / "gpu-health.json").exists()
 
 
 def test_cli_exit_code_2_and_message():
