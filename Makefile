@@ -87,6 +87,7 @@ demo: demo-inputs
 	$(BIN)/ansible-playbook playbooks/ask.yml -e "ask_question='What is the capital of France?'"
 	@echo
 	@echo "$(DEMO_HOST) serves SmolLM2-135M-Instruct with vLLM behind the TLS gateway at https://$(DEMO_HOST):443/v1."
+	@echo "Deployment report: .build/reports/deployment.md (and deployment.json)."
 	@echo "Client key: .build/demo-client-key; CA: .build/gateway-ca/ca.crt. Try:"
 	@echo "  docker exec $(DEMO_HOST) curl -s --cacert /etc/nginx/deepseek/ca.crt https://127.0.0.1/v1/models -H \"Authorization: Bearer \$$(cat .build/demo-client-key)\""
 	@echo "Remove it with: make demo-down"

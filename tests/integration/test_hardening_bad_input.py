@@ -7,7 +7,7 @@ that the node has none of what the role writes.
 
 The lockout guard acts on SSH connections. Here the connection is docker exec, so the SSH
 cases set SSH_CONNECTION for the play (the variable sshd sets in every SSH session) to
-simulate "Ansible is connected over SSH from this address"; molecule/hardening shows the
+simulate "Ansible is connected over SSH from this address"; molecule/site shows the
 same guard over a real SSH connection.
 """
 

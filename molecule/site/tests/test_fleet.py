@@ -87,7 +87,7 @@ def test_the_play_says_why(gated):
 
 def test_the_report_describes_the_served_node():
     served_node = report()["site-node"]
-    assert served_node["os"] == "Debian 12"
+    assert served_node["os"].startswith("Debian 12.")
     assert served_node["container"] == "docker"
     assert served_node["driver"]["managed"] is True
     assert served_node["driver"]["reason"] == "deepseek_manage_driver=true (container mode: user-space driver only)"
@@ -104,7 +104,7 @@ def test_the_report_describes_the_served_node():
     assert "a docker container has no kernel of its own" in skipped  # the driver's kernel side
     assert served_node["summary"] == "served %s v1 at https://site-node:443/v1" % MODEL
     markdown = (Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "reports" / "deployment.md").read_text()
-    assert "| site-node | Debian 12 (docker) |" in markdown and "| site-gated |" in markdown
+    assert "| site-node | %s (docker) |" % served_node["os"] in markdown and "| site-gated |" in markdown
 
 
 # ---- network exposure ---------------------------------------------------------------------------
@@ -118,8 +118,8 @@ def listening_ports(host):
 
 def test_the_engine_listens_on_loopback_only(served):
     """vLLM's API and its engine's own sockets (torch.distributed, gloo) bind to loopback on one node."""
-    cgroup = served.check_output("systemctl show --property ControlGroup --value deepseek-vllm")
-    pids = set(served.check_output("cat /sys/fs/cgroup%s/cgroup.procs" % cgroup).split())
+    # Every process of the service user: the API server, its engine core and workers.
+    pids = set(served.check_output("ps -o pid= -u deepseek").split())
     assert pids
     sockets = []
     for line in served.check_output("ss -Hltnp").splitlines():

@@ -147,7 +147,7 @@ def test_keys_file_is_root_only(host):
 
 
 def run_gateway(host, *extra_vars):
-    """The gateway role alone (molecule/serving/gateway.yml) with extra variables."""
+    """The gateway role alone (molecule/site/gateway.yml) with extra variables."""
     inventory = os.environ["MOLECULE_INVENTORY_FILE"]
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, str(SCENARIO / "gateway.yml")]
     command += ["--limit", host.backend.get_hostname()]

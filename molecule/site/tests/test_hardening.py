@@ -225,7 +225,10 @@ def test_audit_rules_file(host):
     # auditd cannot run in a container: skipped by its condition, not failed
     assert host.file("/etc/systemd/system/auditd.service.d/privateai-deepseek-no-container.conf").exists
     assert host.run("systemctl is-failed auditd").stdout.strip() != "failed"
-    assert host.run("systemctl is-system-running").stdout.strip() == "running"
+    state = host.run("systemctl is-system-running").stdout.strip()
+    assert state == "running", host.run(
+        "systemctl --failed --no-pager --no-legend; systemctl list-timers --all --no-pager"
+    ).stdout
 
 
 def test_unattended_upgrades_never_touch_the_gpu_stack(host):

@@ -10,8 +10,17 @@ import pytest
 
 USERSPACE = ["nvidia-smi", "libnvidia-ml1", "libcuda1", "libnvidia-cfg1", "nvidia-persistenced"]
 KERNEL_SIDE = ["nvidia-kernel-dkms", "nvidia-open-kernel-dkms", "dkms"]
-# The hardening stage holds this stand-in (prepare.yml): an NVIDIA package the driver role did not install.
-HARDENING_STAND_IN = "nvidia-privateai-test"
+# The hardening stage holds every installed package of the GPU stack by name (roles/hardening
+# vars), also those the driver role did not pin, e.g. prepare.yml's stand-in nvidia-privateai-test.
+HARDENING_HELD_PREFIXES = (
+    "nvidia-",
+    "libnvidia-",
+    "xserver-xorg-video-nvidia",
+    "cuda-",
+    "libcuda",
+    "libcudnn",
+    "libnccl",
+)
 
 # Both fleet hosts are in the inventory; these checks are about the served node.
 testinfra_hosts = ["ansible://site-node"]
@@ -39,10 +48,11 @@ def test_driver_packages_are_held(host):
     held = set(host.check_output("apt-mark showhold").split())
     for name in ("nvidia-smi", "libnvidia-ml1", "libcuda1", "libnvidia-cfg1", "nvidia-persistenced"):
         assert name in held, name
-    # Everything the driver role held carries the driver branch; nothing unrelated is held.
-    for name in held - {HARDENING_STAND_IN}:
+    # Everything held carries the driver branch, or is GPU stack the hardening stage holds by name
+    # (every installed nvidia-*/libnvidia-*/cuda-* package, e.g. nvidia-support): nothing unrelated is held.
+    for name in held:
         version = host.check_output("dpkg-query -W -f '${Version}' %s" % name)
-        assert version.startswith("535."), (name, version)
+        assert version.startswith("535.") or name.startswith(HARDENING_HELD_PREFIXES), (name, version)
 
 
 def test_unattended_upgrades_cannot_move_a_held_package(host):

@@ -1,7 +1,7 @@
 """inference_benchmark's main(): option handling, the derived decode ceiling, failing on violations.
 
 The measuring itself is covered against real HTTP servers in
-tests/integration/test_benchmark_local_server.py and against vLLM in molecule `serving`.
+tests/integration/test_benchmark_local_server.py and against vLLM in molecule `site`.
 """
 
 import json
