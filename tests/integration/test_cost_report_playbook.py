@@ -117,21 +117,17 @@ def test_playbook_fails_on_nonsense_with_the_option(tmp_path):
     assert not (tmp_path / "cost-report.md").exists()
 
 
-def test_report_lands_in_deepseek_report_dir_from_group_vars_unless_given(tmp_path):
+def test_report_lands_in_deepseek_report_dir_from_group_vars_unless_given(tmp_path, report_dir_inventory):
     """The implicit localhost takes deepseek_report_dir from group_vars/all; -e cost_report_dir wins."""
-    from_inventory = tmp_path / "from-inventory"
     from_e = tmp_path / "from-e"
-    inventory = tmp_path / "inventory"
-    (inventory / "group_vars").mkdir(parents=True)
     # Like inventories/local: localhost is not listed, the play runs on the implicit one.
-    (inventory / "hosts.yml").write_text("all:\n  children:\n    gpu_nodes:\n      hosts:\n        gpu-01:\n")
-    (inventory / "group_vars" / "all.yml").write_text(f"deepseek_report_dir: {from_inventory}\n")
+    hosts, from_inventory = report_dir_inventory("all:\n  children:\n    gpu_nodes:\n      hosts:\n        gpu-01:\n")
 
-    run = run_playbook(None, inventory=inventory / "hosts.yml")
+    run = run_playbook(None, inventory=hosts)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Capacity: 1,000 tok/s per node" in (from_inventory / "cost-report.md").read_text()
 
-    run = run_playbook(from_e, inventory=inventory / "hosts.yml")
+    run = run_playbook(from_e, inventory=hosts)
     assert run.returncode == 0, run.stdout + run.stderr
     assert (from_e / "cost-report.md").is_file()
     assert sorted(path.name for path in from_inventory.iterdir()) == sorted(

@@ -61,16 +61,12 @@ def test_playbook_succeeds_when_gpus_are_optional(tmp_path):
     assert report["localhost"]["ansible_facts"]["gpu_health"]["probe_status"] == "nvml_library_not_found"
 
 
-def test_report_lands_in_deepseek_report_dir_from_group_vars_unless_given(tmp_path):
+def test_report_lands_in_deepseek_report_dir_from_group_vars_unless_given(tmp_path, report_dir_inventory):
     """deepseek_report_dir from an inventory's group_vars is the default; -e gpu_health_report_dir wins."""
-    from_inventory = tmp_path / "from-inventory"
     from_e = tmp_path / "from-e"
-    inventory = tmp_path / "inventory"
-    (inventory / "group_vars").mkdir(parents=True)
-    (inventory / "hosts.yml").write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
-    (inventory / "group_vars" / "all.yml").write_text(f"deepseek_report_dir: {from_inventory}\n")
+    hosts, from_inventory = report_dir_inventory("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
 
-    run = run_playbook(None, "-e", "gpu_health_require_gpu=false", inventory=inventory / "hosts.yml")
+    run = run_playbook(None, "-e", "gpu_health_require_gpu=false", inventory=hosts)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     report = json.loads((from_inventory / "gpu-health.json").read_text())
@@ -78,7 +74,7 @@ def test_report_lands_in_deepseek_report_dir_from_group_vars_unless_given(tmp_pa
     assert f"Report: {from_inventory}/gpu-health.json" in output
 
     (from_inventory / "gpu-health.json").unlink()
-    run = run_playbook(from_e, "-e", "gpu_health_require_gpu=false", inventory=inventory / "hosts.yml")
+    run = run_playbook(from_e, "-e", "gpu_health_require_gpu=false", inventory=hosts)
     assert run.returncode == 0, run.stdout + run.stderr
     assert (from_e / "gpu-health.json").is_file()
     assert not (from_inventory / "gpu-health.json").exists()

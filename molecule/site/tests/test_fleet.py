@@ -118,14 +118,15 @@ def listening_ports(host):
 
 def test_the_engine_listens_on_loopback_only(served):
     """vLLM's API and its engine's own sockets (torch.distributed, gloo) bind to loopback on one node."""
-    # Every process of the service user: the API server, its engine core and workers.
-    pids = set(served.check_output("ps -o pid= -u deepseek").split())
-    assert pids
-    sockets = []
-    for line in served.check_output("ss -Hltnp").splitlines():
-        owners = {part.split("=")[1] for part in line.replace(",", " ").split() if part.startswith("pid=")}
-        if owners & pids:
-            sockets.append(line.split()[3])
+    # Every socket the service user owns: the API server, its engine core and workers. The
+    # owner comes from the socket itself (ss -e): a container's root has no CAP_SYS_PTRACE,
+    # so `ss -p` cannot name another user's processes.
+    uid = served.check_output("id -u deepseek")
+    sockets = [
+        line.split()[3]
+        for line in served.check_output("ss -Hltne").splitlines()
+        if "uid:%s " % uid in line + " "
+    ]
     assert "127.0.0.1:8000" in sockets
     assert [address for address in sockets if not address.startswith(("127.0.0.1:", "[::1]:"))] == []
 
