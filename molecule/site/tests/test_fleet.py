@@ -123,9 +123,7 @@ def test_the_engine_listens_on_loopback_only(served):
     # so `ss -p` cannot name another user's processes.
     uid = served.check_output("id -u deepseek")
     sockets = [
-        line.split()[3]
-        for line in served.check_output("ss -Hltne").splitlines()
-        if "uid:%s " % uid in line + " "
+        line.split()[3] for line in served.check_output("ss -Hltne").splitlines() if "uid:%s " % uid in line + " "
     ]
     assert "127.0.0.1:8000" in sockets
     assert [address for address in sockets if not address.startswith(("127.0.0.1:", "[::1]:"))] == []

@@ -1,7 +1,8 @@
 """The driver playbook run again against the converged host: what it reports, and bad input.
 
 Runs playbooks/nvidia_driver.yml (the drivers stage alone) with ansible-playbook through
-molecule's inventory (the scenario's variables), once as is and once per bad value. Every bad value must stop the play
+molecule's inventory (the scenario's variables): as is, in check mode, and once with every bad
+value side by side (one inventory alias of the node per value). Every bad value must stop the play
 before any change - changed=0, and the files and package selections the role manages
 unchanged - with a message that names the variable and the fix.
 """
@@ -139,39 +140,92 @@ def _state(host):
     return host.check_output(STATE_PROBE)
 
 
+# Every bad value in one ansible-playbook run: each case is an inventory alias of the node
+# (same container, its bad value as a host variable) and the aliases run side by side. A
+# bad value must stop its alias before any change, with its own message.
+MIRROR_WITH_PASSWORD = {
+    "nvidia_driver_source": "mirror",
+    "nvidia_driver_mirror_url": "https://builder:s3cret@mirror.example.internal/cuda",
+    "nvidia_driver_branch": "580",
+}
+VOLTA_OPEN = {"nvidia_driver_sysfs_root": FAKE_V100, "nvidia_driver_kernel_modules": "open"}
+
+
+@pytest.fixture(scope="module")
+def bad_input_run(host, tmp_path_factory, fake_v100):
+    cases = {case: extra for case, (extra, _) in BAD_INPUTS.items()}
+    cases.update(volta_open=VOLTA_OPEN, mirror_with_password=MIRROR_WITH_PASSWORD)
+    node = host.backend.get_hostname()
+    aliases = {
+        "bad-" + case: dict(extra, ansible_host=node, ansible_connection="community.docker.docker")
+        for case, extra in cases.items()
+    }
+    inventory = tmp_path_factory.mktemp("bad-input") / "aliases.json"
+    inventory.write_text(json.dumps({"all": {"children": {"gpu_nodes": {"hosts": aliases}}}}))
+    before = _state(host)
+    command = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        os.environ["MOLECULE_INVENTORY_FILE"],
+        "-i",
+        str(inventory),
+        str(DRIVER_PLAYBOOK),
+        "--limit",
+        ",".join(aliases),
+        "-e",
+        "nvidia_driver_serial=%d" % len(aliases),
+    ]
+    env = dict(os.environ, ANSIBLE_FORKS=str(len(aliases)))
+    result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT, env=env)
+    return result, result.stdout + result.stderr, before, _state(host)
+
+
+def failure_of(output, alias):
+    """The failure block ansible printed for one host (its fatal line and the indented result)."""
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith(("fatal: [%s]" % alias, "failed: [%s]" % alias)):
+            block = [line]
+            for following in lines[index + 1 :]:
+                if following and not following[0].isspace():
+                    break
+                block.append(following)
+            return "\n".join(block)
+    return ""
+
+
+def recap_of(output, alias):
+    return re.search(r"^%s\s*:(.*)$" % re.escape(alias), recap(output), re.M).group(1)
+
+
+def test_bad_inputs_leave_the_node_unchanged(bad_input_run):
+    result, output, before, after = bad_input_run
+    assert result.returncode == 2, output[-3000:]
+    assert after == before
+
+
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input_fails_before_any_change(host, tmp_path, case):
-    extra, expected = BAD_INPUTS[case]
-    before = _state(host)
-    result, output = run_converge(host, tmp_path, extra)
-    assert result.returncode == 2, output[-3000:]
-    assert expected in output, output[-3000:]
-    assert "changed=0" in recap(output)
-    assert _state(host) == before
+def test_bad_input_fails_before_any_change(bad_input_run, case):
+    _, output, _, _ = bad_input_run
+    expected = BAD_INPUTS[case][1]
+    assert expected in failure_of(output, "bad-" + case), output[-3000:]
+    assert re.search(r"changed=0 .*failed=1", recap_of(output, "bad-" + case))
 
 
-def test_open_modules_for_a_volta_gpu_fail_before_any_change(host, tmp_path, fake_v100):
-    before = _state(host)
-    extra = {"nvidia_driver_sysfs_root": fake_v100, "nvidia_driver_kernel_modules": "open"}
-    result, output = run_converge(host, tmp_path, extra)
-    assert result.returncode == 2, output[-3000:]
+def test_open_modules_for_a_volta_gpu_fail_before_any_change(bad_input_run):
+    _, output, _, _ = bad_input_run
     assert (
         "nvidia_driver_kernel_modules=open, but the GPU(s) 0x1db6 are Volta or older (PCI device id below 0x1e00): "
         "the open kernel modules support Turing and later only. Set nvidia_driver_kernel_modules: proprietary"
-    ) in output
-    assert "changed=0" in recap(output)
-    assert _state(host) == before
+    ) in failure_of(output, "bad-volta_open")
+    assert re.search(r"changed=0 .*failed=1", recap_of(output, "bad-volta_open"))
 
 
-def test_mirror_credentials_never_reach_the_log(host, tmp_path):
-    extra = {
-        "nvidia_driver_source": "mirror",
-        "nvidia_driver_mirror_url": "https://builder:s3cret@mirror.example.internal/cuda",
-        "nvidia_driver_branch": "580",
-    }
-    result, output = run_converge(host, tmp_path, extra)
-    assert result.returncode == 2, output[-3000:]
-    assert "nvidia_driver_mirror_url=https://***@mirror.example.internal/cuda is not a URL" in output
+def test_mirror_credentials_never_reach_the_log(bad_input_run):
+    _, output, _, _ = bad_input_run
+    assert "nvidia_driver_mirror_url=https://***@mirror.example.internal/cuda is not a URL" in failure_of(
+        output, "bad-mirror_with_password"
+    )
     assert "s3cret" not in output
 
 
