@@ -204,22 +204,18 @@ def test_a_config_nginx_rejects_is_never_applied(host):
 
 
 def test_benchmark_through_the_gateway(host, tmp_path):
-    """inference_benchmark over TLS with the lab CA and a client key, run on the node."""
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    """site.yml's verify stage with deepseek_verify_benchmark: inference_benchmark over TLS
+    with the lab CA and a client key, run on the node."""
     command = [
         str(Path(sys.executable).parent / "ansible-playbook"),
-        "-i", inventory, str(PROJECT / "playbooks" / "benchmark.yml"),
-        "--limit", host.backend.get_hostname(),
-        "-e", "benchmark_url=%s" % URL,
-        "-e", "benchmark_ca_path=%s" % CA,
-        "-e", "benchmark_api_key=%s" % key("alice"),
-        "-e", "benchmark_concurrency=2",
-        "-e", "benchmark_num_requests=6",
-        "-e", "benchmark_output_len=16",
+        "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(SCENARIO / "converge.yml"),
+        "--tags", "verify", "--limit", host.backend.get_hostname(),
+        "-e", "deepseek_verify_benchmark=true",
         "-e", "benchmark_report_dir=%s" % tmp_path,
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "changed=0" in result.stdout.split("PLAY RECAP")[-1]
     report = json.loads((tmp_path / "benchmark.json").read_text())[host.backend.get_hostname()]
-    assert report["result"]["completed"] == 6 and report["result"]["failed"] == 0
+    assert report["result"]["completed"] == 8 and report["result"]["failed"] == 0  # site.yml's short run
     assert report["result"]["endpoint"] == URL

@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from ansible_output import failure_of, recap_of
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = SCENARIO_DIR.parents[1]
@@ -34,26 +35,28 @@ testinfra_hosts = ["ansible://site-node"]
 LYNIS_FLOOR = 75
 BANNER_START = "Authorised access only."
 
+# All ports at once (a filtered port costs the whole timeout), each on its own socket.
 PROBE = textwrap.dedent(
     """
     import json, socket, sys
+    from concurrent.futures import ThreadPoolExecutor
     host, ports = sys.argv[1], sys.argv[2:]
-    result = {}
-    for port in ports:
+    def state(port):
         sock = socket.socket()
         sock.settimeout(3)
         try:
             sock.connect((host, int(port)))
-            result[port] = "open"
+            return "open"
         except ConnectionRefusedError:
-            result[port] = "closed"
+            return "closed"
         except (socket.timeout, TimeoutError):
-            result[port] = "filtered"
+            return "filtered"
         except OSError as error:
-            result[port] = "error: %s" % error
+            return "error: %s" % error
         finally:
             sock.close()
-    print(json.dumps(result))
+    with ThreadPoolExecutor(max_workers=len(ports)) as pool:
+        print(json.dumps(dict(zip(ports, pool.map(state, ports)))))
     """
 )
 
@@ -325,17 +328,25 @@ def test_ssh_refuses_weak_algorithms(options, refusal):
     assert result.returncode == 255 and refusal in result.stderr, result.stderr
 
 
-def run_role_over_ssh(tmp_path, extra_vars=None):
+def run_role_over_ssh(tmp_path, aliases=None):
+    """The hardening role over real SSH as admin. aliases: inventory name -> host variables,
+    each an alias of the node (they run side by side); the scenario's variables are the
+    inventory's group_vars, so a host variable overrides them."""
     (tmp_path / "play.yml").write_text(
         "- hosts: all\n  become: true\n  gather_facts: true\n  roles:\n    - role: privateai.deepseek.hardening\n"
     )
-    (tmp_path / "extra.json").write_text(json.dumps(extra_vars or {}))
-    inventory = tmp_path / "hosts.ini"
-    inventory.write_text(
-        "node ansible_host=%s ansible_user=admin ansible_ssh_private_key_file=%s "
-        "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n"
-        % (NODE_IP, scenario_tmp_dir() / "id_ed25519")
-    )
+    connection = {
+        "ansible_host": NODE_IP,
+        "ansible_user": "admin",
+        "ansible_ssh_private_key_file": str(scenario_tmp_dir() / "id_ed25519"),
+        "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+    }
+    hosts = {name: dict(connection, **host_vars) for name, host_vars in (aliases or {"node": {}}).items()}
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars").mkdir(parents=True, exist_ok=True)
+    if not (inventory / "group_vars" / "all.yml").exists():
+        (inventory / "group_vars" / "all.yml").symlink_to(ROLE_VARS_FILE)
+    (inventory / "hosts.json").write_text(json.dumps({"all": {"hosts": hosts}}))
     env = dict(
         os.environ,
         ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / ".build" / "collections"),
@@ -344,8 +355,7 @@ def run_role_over_ssh(tmp_path, extra_vars=None):
         ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"),
     )
     result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), "-e", "@%s" % ROLE_VARS_FILE,
-         "-e", "@%s" % (tmp_path / "extra.json"), str(tmp_path / "play.yml")],
+        [str(BIN / "ansible-playbook"), "-i", str(inventory / "hosts.json"), str(tmp_path / "play.yml")],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900,
     )  # fmt: skip
     output = result.stdout + result.stderr
@@ -354,7 +364,7 @@ def run_role_over_ssh(tmp_path, extra_vars=None):
 
 def test_new_ruleset_over_ssh_keeps_the_connection(host, tmp_path):
     """A ruleset change applied over SSH: reconnects through it, then back to the converged state."""
-    rc, output, recap = run_role_over_ssh(tmp_path, {"hardening_firewall_log_drops": False})
+    rc, output, recap = run_role_over_ssh(tmp_path, {"node": {"hardening_firewall_log_drops": False}})
     assert rc == 0, output
     assert "Reconnect through the new ruleset" in output
     assert "failed=0" in recap and "unreachable=0" in recap
@@ -366,20 +376,35 @@ def test_new_ruleset_over_ssh_keeps_the_connection(host, tmp_path):
     assert rc == 0 and "changed=0" in recap, output
 
 
-def test_guard_refuses_a_firewall_without_the_controller(host, tmp_path):
+@pytest.fixture(scope="module")
+def guard_run(host, tmp_path_factory):
+    """Both guards in one run over SSH: each alias carries one setting that would lock Ansible out."""
     before = host.check_output("nft list table inet privateai_deepseek")
-    rc, output, recap = run_role_over_ssh(tmp_path, {"hardening_admin_cidrs": [ADMIN_IP + "/32"]})
+    rc, output, _ = run_role_over_ssh(
+        tmp_path_factory.mktemp("guards"),
+        {
+            "guard-firewall": {"hardening_admin_cidrs": [ADMIN_IP + "/32"]},
+            "guard-allow-users": {"hardening_ssh_allow_users": ["operator"]},
+        },
+    )
+    return rc, output, before
+
+
+def test_guard_refuses_a_firewall_without_the_controller(host, guard_run):
+    rc, output, before = guard_run
     assert rc == 2, output
-    assert "Refusing to apply the firewall: Ansible is connected over SSH from 10.213.48.1" in output
-    assert "changed=0" in recap
+    assert "Refusing to apply the firewall: Ansible is connected over SSH from 10.213.48.1" in failure_of(
+        output, "guard-firewall"
+    ), output
+    assert re.search(r"changed=0 .*failed=1", recap_of(output, "guard-firewall")), output
     assert host.check_output("nft list table inet privateai_deepseek") == before
 
 
-def test_guard_refuses_allow_users_without_the_connecting_user(host, tmp_path):
-    rc, output, recap = run_role_over_ssh(tmp_path, {"hardening_ssh_allow_users": ["operator"]})
+def test_guard_refuses_allow_users_without_the_connecting_user(host, guard_run):
+    rc, output, _ = guard_run
     assert rc == 2, output
-    assert "admin is not in hardening_ssh_allow_users=operator" in output
-    assert "changed=0" in recap
+    assert "admin is not in hardening_ssh_allow_users=operator" in failure_of(output, "guard-allow-users"), output
+    assert re.search(r"changed=0 .*failed=1", recap_of(output, "guard-allow-users")), output
     assert sshd_effective(host)["allowusers"] == "admin"
 
 

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ansible_output import failure_of, recap_of
 
 SCENARIO = Path(__file__).resolve().parents[1]
 PROJECT = SCENARIO.parents[1]
@@ -178,24 +179,6 @@ def bad_input_run(host, tmp_path_factory, fake_v100):
     env = dict(os.environ, ANSIBLE_FORKS=str(len(aliases)))
     result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT, env=env)
     return result, result.stdout + result.stderr, before, _state(host)
-
-
-def failure_of(output, alias):
-    """The failure block ansible printed for one host (its fatal line and the indented result)."""
-    lines = output.splitlines()
-    for index, line in enumerate(lines):
-        if line.startswith(("fatal: [%s]" % alias, "failed: [%s]" % alias)):
-            block = [line]
-            for following in lines[index + 1 :]:
-                if following and not following[0].isspace():
-                    break
-                block.append(following)
-            return "\n".join(block)
-    return ""
-
-
-def recap_of(output, alias):
-    return re.search(r"^%s\s*:(.*)$" % re.escape(alias), recap(output), re.M).group(1)
 
 
 def test_bad_inputs_leave_the_node_unchanged(bad_input_run):
