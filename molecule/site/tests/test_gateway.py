@@ -213,6 +213,7 @@ def test_benchmark_through_the_gateway(host, tmp_path):
         "-e", "deepseek_verify_benchmark=true",
         "-e", "benchmark_report_dir=%s" % tmp_path,
     ]  # fmt: skip
+    tmp_path.chmod(0o755)  # the mode the report role gives its directory
     result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "changed=0" in result.stdout.split("PLAY RECAP")[-1]
