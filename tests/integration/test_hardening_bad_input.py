@@ -2,8 +2,9 @@
 fail before any change, naming the variable.
 
 Runs the real role with ansible-playbook against a real Debian 12 systemd container (the
-same image molecule uses) once per case, and checks that the play reported changed=0 and
-that the node has none of what the role writes.
+same image molecule uses), every case in one run: each case is an inventory alias of the
+container with its values as host variables. Each alias must fail with its own message and
+changed=0, and the node must have none of what the role writes.
 
 The lockout guard acts on SSH connections. Here the connection is docker exec, so the SSH
 cases set SSH_CONNECTION for the play (the variable sshd sets in every SSH session) to
@@ -11,13 +12,20 @@ simulate "Ansible is connected over SSH from this address"; molecule/site shows 
 same guard over a real SSH connection.
 """
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The parser of per-host failures and recaps the site fleet's batched runs use.
+sys.path.insert(0, str(REPO_ROOT / "molecule" / "site" / "tests"))
+from ansible_output import failure_of, recap_of  # noqa: E402
+
 TESTHOSTS = REPO_ROOT / "tests" / "testhosts" / "testhosts.py"
 HOST = "privateai-test-hardening-badinput-deb12"
 TEST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBYhZsZ8Ew0oYr3wXzbLq3Ho0U9r2tX8w3u2b2nM3a7P test"
@@ -160,15 +168,43 @@ BAD_INPUTS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input_fails_before_any_change(host, tmp_path, case):
-    role_vars, ssh_connection, expected = BAD_INPUTS[case]
-    result = run_hardening(tmp_path, role_vars, ssh_connection)
-    output = result.stdout + result.stderr
+@pytest.fixture(scope="module")
+def bad_input_run(host, tmp_path_factory):
+    """Every case side by side in one ansible-playbook run, one inventory alias per case."""
+    tmp_path = tmp_path_factory.mktemp("bad-input")
+    aliases = {}
+    for case, (role_vars, ssh_connection, _) in BAD_INPUTS.items():
+        host_vars = dict(yaml.safe_load(role_vars), ansible_host=host, ansible_connection="community.docker.docker")
+        if ssh_connection:
+            host_vars["simulated_ssh_connection"] = ssh_connection
+        aliases["bad-" + case] = host_vars
+    (tmp_path / "hosts.json").write_text(json.dumps({"all": {"hosts": aliases}}))
+    (tmp_path / "play.yml").write_text(
+        "- hosts: all\n  gather_facts: true\n"
+        "  environment: \"{{ {'SSH_CONNECTION': simulated_ssh_connection} if simulated_ssh_connection is defined"
+        " else {} }}\"\n"
+        "  roles:\n    - role: privateai.deepseek.hardening\n"
+    )
+    result = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(tmp_path / "hosts.json"), "-f", str(len(aliases)),
+         str(tmp_path / "play.yml")],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    return result, result.stdout + result.stderr
+
+
+def test_bad_inputs_leave_the_node_untouched(host, bad_input_run):
+    result, output = bad_input_run
     assert result.returncode == 2, output
-    assert expected in output
-    assert "changed=0" in output.split("PLAY RECAP")[-1]
     assert host_is_untouched(host)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_fails_before_any_change(bad_input_run, case):
+    _, output = bad_input_run
+    expected = BAD_INPUTS[case][2]
+    assert expected in failure_of(output, "bad-" + case), output
+    assert re.search(r"changed=0 .*failed=1", recap_of(output, "bad-" + case)), output
 
 
 def test_guard_passes_a_good_ssh_connection(host, tmp_path):
