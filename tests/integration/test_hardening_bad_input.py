@@ -182,7 +182,7 @@ def bad_input_run(host, tmp_path_factory):
     (tmp_path / "play.yml").write_text(
         "- hosts: all\n  gather_facts: true\n"
         "  environment: \"{{ {'SSH_CONNECTION': simulated_ssh_connection} if simulated_ssh_connection is defined"
-        " else {} }}\"\n"
+        ' else {} }}"\n'
         "  roles:\n    - role: privateai.deepseek.hardening\n"
     )
     result = subprocess.run(
