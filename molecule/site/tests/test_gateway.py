@@ -167,6 +167,9 @@ def clients_with(alice_keys):
                 {"name": "alice", "keys": alice_keys},
                 {"name": "bob", "revoked": True, "keys": [key("bob")]},
                 {"name": "carol", "requests_per_minute": 6, "burst": 1, "keys": [key("carol")]},
+                # the hybrid side's clients keep working while alice's key rotates
+                {"name": "preprocess", "keys": [key("preprocess")]},
+                {"name": "bench", "requests_per_minute": 6000, "burst": 100, "keys": [key("bench")]},
             ]
         }
     )

@@ -1,7 +1,7 @@
-"""The hybrid scheme, end to end, between real containers on their own docker networks:
-the worker on the public node sends documents through the WireGuard tunnel to the tiny
-DeepSeek behind the gateway on the private node; the outsider on the public network gets
-nowhere; the tunnel goes down and comes back; the keys rotate under load.
+"""The hybrid scheme on the site fleet (playbooks/hybrid.yml around site.yml): the worker on
+the public node site-pre sends documents through the WireGuard tunnel to the tiny DeepSeek
+behind the gateway on site-node, whose hardening firewall is on; the outsider on the public
+network gets nowhere; the tunnel goes down and comes back; the keys rotate under load.
 
 Figures (latency with and without the tunnel, worker throughput, rotation outage) are
 written to .build/reports/molecule-hybrid.json for docs/hybrid.md."""
@@ -21,25 +21,28 @@ SCENARIO = Path(__file__).resolve().parents[1]
 PROJECT = SCENARIO.parents[1]
 REPORT = PROJECT / ".build" / "reports" / "molecule-hybrid.json"
 MODEL = "tiny-deepseek-v3"
-GPU_LAN, GPU_PUBLIC, GPU_TUNNEL = "10.214.10.10", "10.214.20.10", "10.214.99.1"
-PRE_PUBLIC, PRE_TUNNEL = "10.214.20.20", "10.214.99.2"
+GPU_LAN, GPU_PUBLIC, GPU_TUNNEL = "10.213.48.10", "10.213.49.10", "10.213.50.1"
+PRE_PUBLIC, PRE_TUNNEL = "10.213.49.20", "10.213.50.2"
+LAN_NET, PUBLIC_NET, TUNNEL_NET = "10.213.48.0/24", "10.213.49.0/24", "10.213.50.0/24"
+# deepseek_firewall_accept_mark: what the tunnel table vouches for, the hardening table lets in
+ACCEPT_MARK = "0x00800000"
 STATE = "/var/lib/deepseek-preprocess"
 CA = "/etc/deepseek-preprocess/ca.crt"
 
 
 @pytest.fixture(scope="module")
 def gpu():
-    return testinfra.get_host("docker://hybrid-gpu")
+    return testinfra.get_host("docker://site-node")
 
 
 @pytest.fixture(scope="module")
 def pre():
-    return testinfra.get_host("docker://hybrid-pre")
+    return testinfra.get_host("docker://site-pre")
 
 
 @pytest.fixture(scope="module")
 def outsider():
-    return testinfra.get_host("docker://hybrid-outsider")
+    return testinfra.get_host("docker://site-outsider")
 
 
 def record(**figures):
@@ -50,7 +53,7 @@ def record(**figures):
 
 
 def client_key(name):
-    return (PROJECT / ".build" / "molecule-hybrid" / (name + ".key")).read_text().strip()
+    return (PROJECT / ".build" / "molecule-site" / (name + ".key")).read_text().strip()
 
 
 def run_id():
@@ -137,9 +140,26 @@ def test_tunnel_runs_on_wireguard_go_with_node_made_keys(gpu, pre):
     assert pre.run("ping -c 2 -W 2 %s" % GPU_TUNNEL).rc == 0
 
 
+def test_the_hardening_table_lets_in_only_what_the_tunnel_table_marked(gpu, pre):
+    """Both tables are loaded on site-node and a packet must pass both: the default-deny table
+    has no rule of its own for WireGuard or the tunnel's addresses, only the accept mark."""
+    hardening = gpu.check_output("nft list table inet privateai_deepseek")
+    assert "policy drop;" in hardening
+    assert "meta mark & %s == %s accept" % (ACCEPT_MARK, ACCEPT_MARK) in hardening
+    assert "51820" not in hardening and "10.213.50." not in hardening and PRE_PUBLIC not in hardening
+    tunnel = gpu.check_output("nft list table inet deepseek_wireguard")
+    marked = [line for line in tunnel.splitlines() if "meta mark set meta mark | %s accept" % ACCEPT_MARK in line]
+    assert len(marked) == 2 and "udp dport 51820" in marked[0] and "tcp dport 443" in marked[1], marked
+
+
+def test_a_private_node_outside_the_tunnel_is_left_alone():
+    gated = testinfra.get_host("docker://site-gated")
+    assert not gated.file("/etc/wireguard/wg0.conf").exists and not gated.package("wireguard-tools").is_installed
+
+
 def test_private_keys_never_reach_the_controller(gpu, pre):
     keys = [h.check_output("cat /etc/wireguard/wg0.key").strip() for h in (gpu, pre)]
-    places = [os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], str(PROJECT / ".build" / "molecule-hybrid")]
+    places = [os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], str(PROJECT / ".build" / "molecule-site")]
     for key in keys:
         found = subprocess.run(["grep", "-rlF", key, *places], capture_output=True, text=True)
         assert found.stdout == "", found.stdout
@@ -155,7 +175,7 @@ def test_gateway_listens_on_loopback_lan_and_tunnel_only(gpu):
 
 def test_firewall_table_is_loaded(gpu, pre):
     ruleset = gpu.check_output("nft list table inet deepseek_wireguard")
-    assert PRE_PUBLIC in ruleset and "10.214.20.0/24" in ruleset and "dport 443 accept" in ruleset
+    assert PRE_PUBLIC in ruleset and PUBLIC_NET in ruleset and "dport 443 meta mark set" in ruleset
     assert gpu.service("deepseek-wireguard-firewall").is_enabled
     assert "tcp dport" not in pre.check_output("nft list table inet deepseek_wireguard")  # nothing offered
 
@@ -167,8 +187,8 @@ def test_outsider_reaches_neither_gateway_nor_vllm_at_any_address(gpu, outsider)
     """From the public network, with routes to the private LAN and the tunnel network through
     the GPU node's public address (the best an attacker next door can do): every attempt is
     dropped (curl times out: 28), none even refused."""
-    outsider.run("ip route replace %s/24 via %s" % ("10.214.10.0", GPU_PUBLIC))
-    outsider.run("ip route replace %s/24 via %s" % ("10.214.99.0", GPU_PUBLIC))
+    outsider.run("ip route replace %s via %s" % (LAN_NET, GPU_PUBLIC))
+    outsider.run("ip route replace %s via %s" % (TUNNEL_NET, GPU_PUBLIC))
     try:
         for address in (GPU_PUBLIC, GPU_LAN, GPU_TUNNEL):
             for port in (443, 8000, 22):
@@ -178,7 +198,7 @@ def test_outsider_reaches_neither_gateway_nor_vllm_at_any_address(gpu, outsider)
         outsider.run("bash -c 'for i in 1 2 3; do echo x > /dev/udp/%s/51820; done'" % GPU_PUBLIC)
         assert _drop_counter(gpu, "WireGuard from anyone else") >= before + 3
     finally:
-        outsider.run("ip route del 10.214.10.0/24; ip route del 10.214.99.0/24")
+        outsider.run("ip route del %s; ip route del %s" % (LAN_NET, TUNNEL_NET))
 
 
 def _drop_counter(host, comment):
@@ -261,14 +281,15 @@ def test_tunnel_down_keeps_documents_queued_and_drains_when_back(pre):
 def test_latency_with_and_without_the_tunnel(gpu, pre):
     """The same chat completion from the public node: through the tunnel, and (for this
     measurement only) straight over the shared docker network to the gateway's LAN address,
-    opened by a temporary route and a temporary firewall rule that are removed again."""
+    opened by a temporary route and a temporary rule in the tunnel table (marked, so the
+    hardening table lets it in too) that are removed again."""
     tunnel = chat_timings(pre, "https://" + GPU_TUNNEL, 15)
     handle = None
     pre.check_output("ip route replace %s/32 via %s" % (GPU_LAN, GPU_PUBLIC))
     try:
         gpu.check_output(
-            "nft insert rule inet deepseek_wireguard input ip saddr %s tcp dport 443 accept comment measure"
-            % PRE_PUBLIC
+            "nft insert rule inet deepseek_wireguard input ip saddr %s tcp dport 443 "
+            "meta mark set meta mark or %s accept comment measure" % (PRE_PUBLIC, ACCEPT_MARK)
         )
         handle = [
             line.split("# handle ")[1]
