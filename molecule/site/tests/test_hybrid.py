@@ -125,6 +125,10 @@ def test_tunnel_runs_on_wireguard_go_with_node_made_keys(gpu, pre):
         assert host.service("wg-quick@wg0").is_running and host.service("wg-quick@wg0").is_enabled
         comms = host.run("cat /proc/[0-9]*/comm 2>/dev/null").stdout.split()
         assert "wireguard-go" in comms, "userspace implementation expected in a container"
+        # wireguard-tools' recommends (a kernel image, an initramfs) stay out: the node's kernel is not the tunnel's
+        query = host.run("dpkg-query -W -f '${db:Status-Status} ${Package}\\n' 'linux-image-*' initramfs-tools")
+        installed = [line.split()[1] for line in query.stdout.splitlines() if line.split()[0] == "installed"]
+        assert installed == [], installed
         key = host.file("/etc/wireguard/wg0.key")
         assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
         conf = host.file("/etc/wireguard/wg0.conf")
