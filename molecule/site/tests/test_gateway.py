@@ -4,11 +4,15 @@ Clients (group_vars/all.yml): alice (valid key), bob (revoked), carol (6 request
 burst 1). Every request goes to https://127.0.0.1:443 with the lab CA the role made.
 """
 
+import base64
+import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from shlex import quote
 
 import pytest
 
@@ -101,6 +105,190 @@ def test_routes_outside_the_allowlist_are_not_forwarded(host, path):
     status, body = request(host, path, "alice", method="POST", body={})
     assert status == 404
     assert json.loads(body)["error"]["message"] == "route not exposed by the gateway"
+
+
+# Hidden vLLM routes an attacker wants, and the allowlisted routes next to which the path can
+# be spelled (/health needs no key, /v1/models does).
+TRAVERSAL_TARGETS = ["/metrics", "/invocations", "/tokenize", "/docs", "/v1/load_lora_adapter"]
+TRAVERSAL_ALLOWED = ["/health", "/v1/models"]
+
+
+def traversal_paths():
+    """Every spelling of "a hidden route next to an allowed one" that nginx normalises but a
+    raw-path upstream would not: dot segments plain, percent-encoded in either case or half
+    encoded; slashes plain, doubled or encoded; hidden-then-allowed and allowed-then-hidden."""
+    dots = ["..", "%2e%2e", "%2E%2E", ".%2e", "%2e."]
+    slashes = ["/", "//", "%2f", "%2F"]
+    for hidden, allowed in itertools.product(TRAVERSAL_TARGETS, TRAVERSAL_ALLOWED):
+        for dot, slash in itertools.product(dots, slashes):
+            yield hidden + slash + dot + slash + allowed[1:]  # /metrics/../health
+            yield allowed + slash + dot + slash + hidden[1:]  # /health/../metrics
+            yield allowed + slash + "." + slash + dot + slash + dot + slash + hidden[1:]
+
+
+# Sends each raw path as-is (http.client does not normalise) over TLS, with and without a
+# client key; prints one JSON line per request: path, key used, status, start of the body.
+RAW_REQUESTS = (
+    """
+import http.client, json, ssl, sys
+paths, key = json.loads(sys.argv[1]), sys.argv[2]
+context = ssl.create_default_context(cafile="%s")
+for path in paths:
+    for auth in (None, key):
+        conn = http.client.HTTPSConnection("127.0.0.1", 443, context=context, timeout=10)
+        headers = {"Authorization": "Bearer " + auth} if auth else {}
+        conn.request("GET", path, headers=headers)
+        answer = conn.getresponse()
+        body = answer.read(4096).decode("utf-8", "replace")
+        print(json.dumps({"path": path, "keyed": bool(auth), "status": answer.status, "body": body}))
+        conn.close()
+"""
+    % CA
+)
+
+
+def test_no_spelling_of_a_path_reaches_a_route_outside_the_allowlist(host):
+    """The gateway forwards the route's own path, never the raw one: vLLM sees nothing but
+    allowlisted paths, and no answer carries a hidden route's content."""
+    paths = sorted(set(traversal_paths()))
+    since = host.check_output("date '+%Y-%m-%d %H:%M:%S'")
+    script = base64.b64encode(RAW_REQUESTS.encode()).decode()
+    output = host.check_output(
+        "echo %s | base64 -d > /tmp/gw-raw.py && python3 /tmp/gw-raw.py '%s' '%s'"
+        % (script, json.dumps(paths), key("bench"))
+    )
+    answers = [json.loads(line) for line in output.splitlines()]
+    assert len(answers) == 2 * len(paths) > 500
+    for answer in answers:
+        # Unkeyed spellings must reach the routing, not the per-address limit (group_vars).
+        assert answer["status"] in ((200, 400, 401, 404, 429) if answer["keyed"] else (200, 400, 401, 404)), answer
+        assert "vllm:" not in answer["body"] and "# HELP" not in answer["body"], answer
+        assert "openapi" not in answer["body"].lower() and "swagger" not in answer["body"].lower(), answer
+        if answer["status"] == 200:  # normalised onto an allowed route: that route's own answer
+            assert answer["body"] == "" or json.loads(answer["body"])["object"] == "list", answer
+    # What vLLM itself was asked for in the meantime (uvicorn's access lines in the journal).
+    journal = host.check_output("journalctl -u deepseek-vllm --since '%s' --no-pager -o cat" % since)
+    asked = {match.split("?")[0] for match in re.findall(r'"(?:GET|POST|HEAD) (\S+) HTTP/', journal)}
+    assert asked and asked <= set(TRAVERSAL_ALLOWED), sorted(asked)
+
+
+def authorization_status(host, header):
+    """Status of GET /v1/models with this exact Authorization header value."""
+    command = "curl -s -o /dev/null -w '%%{http_code}' --cacert %s -H %s %s/v1/models"
+    return int(host.check_output(command % (CA, quote("Authorization: " + header), URL)))
+
+
+def test_the_key_must_match_byte_for_byte(host):
+    """RFC 6750: the scheme in any case and 1*SP, the key exact (nginx's map alone ignores case)."""
+    alice = key("alice")
+    assert authorization_status(host, "Bearer " + alice) == 200
+    assert authorization_status(host, "bearer " + alice) == 200
+    assert authorization_status(host, "BEARER  " + alice) == 200
+    for wrong in (alice.swapcase(), alice.upper(), alice.lower(), alice + "x", alice[:-1], "x" + alice):
+        assert wrong == alice or authorization_status(host, "Bearer " + wrong) == 401, wrong
+    assert authorization_status(host, "Basic " + alice) == 401
+    assert authorization_status(host, "Bearer" + alice) == 401
+    assert authorization_status(host, "Bearer %s %s" % (alice, alice)) == 401
+
+
+# Requests nginx answers itself, whatever the method, line or header: (curl arguments or a
+# raw request for openssl, the status the client sees).
+NGINX_ANSWERS = [
+    (["-X", "TRACE", URL + "/v1/models"], 405),
+    (["-X", "CONNECT", URL + "/v1/models"], 405),
+    (["-I", "-H", "Authorization: Bearer {alice}", URL + "/v1/models"], 403),  # HEAD: vLLM has no HEAD routes
+    (["-I", URL + "/health"], 403),
+    (["-X", "DELETE", "-H", "Authorization: Bearer {alice}", URL + "/v1/models"], 403),
+    ([URL + "/" + "a" * 20000], 414),
+    (["-H", "X-Big: " + "b" * 20000, URL + "/health"], 400),  # nginx's 494, sent as 400
+    ([URL + "/v1/models"], 401),
+    ([URL + "/tokenize"], 404),
+    ("GARBAGE\r\n\r\n", 400),
+    ("GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    ("GET /health HTTP/9.9\r\nHost: a\r\n\r\n", 505),
+]
+
+
+@pytest.mark.parametrize("request_, status", NGINX_ANSWERS, ids=lambda value: str(value)[:40])
+def test_every_answer_the_gateway_makes_itself_is_json(host, request_, status):
+    if isinstance(request_, str):  # a raw request line: through openssl, which does not fix it up
+        raw = host.check_output(
+            "printf '%s' | timeout 10 openssl s_client -quiet -connect 127.0.0.1:443 -CAfile %s 2>/dev/null"
+            % (request_, CA)
+        )
+        head, _, body = raw.partition("\r\n\r\n")
+        answered = int(head.split()[1])
+    else:
+        arguments = " ".join(quote(part.format(alice=key("alice"))) for part in request_)
+        output = host.check_output(
+            "curl -sS --cacert %s -D /tmp/gw-head -o /tmp/gw-body -w '%%{http_code}' %s" % (CA, arguments)
+        )
+        answered, head, body = (
+            int(output),
+            host.file("/tmp/gw-head").content_string,
+            host.file("/tmp/gw-body").content_string,
+        )
+    assert answered == status, (head, body)
+    assert "content-type: application/json" in head.lower(), head
+    if "-I" not in request_:  # a HEAD answer has no body
+        assert json.loads(body)["error"]["code"] == status, body
+
+
+def test_unauthenticated_traffic_is_limited_per_source_address(host):
+    """Wrong keys from one address run into its own limit; a valid key and another address do not."""
+    script = FLOOD % (CA, 1500)
+    output = host.check_output("echo %s | base64 -d | python3 -" % base64.b64encode(script.encode()).decode())
+    counts = json.loads(output)
+    assert counts.get("401", 0) >= 100 and counts.get("429", 0) >= 100, counts
+    assert request(host, "/v1/models", "alice")[0] == 200  # a client with a key is not counted with the address
+    lan = "curl -s -o /dev/null -w '%%{http_code}' --cacert %s --resolve site-node:443:10.213.48.10 https://site-node/v1/models"
+    assert host.check_output(lan % CA) == "401"  # another source address (the node's LAN one) has its own count
+
+
+# One keep-alive TLS connection, wrong-key requests as fast as nginx answers; prints the counts per status.
+FLOOD = """
+import collections, http.client, json, ssl
+conn = http.client.HTTPSConnection("127.0.0.1", 443, context=ssl.create_default_context(cafile="%s"), timeout=10)
+counts = collections.Counter()
+for _ in range(%d):
+    try:
+        conn.request("GET", "/v1/models", headers={"Authorization": "Bearer wrong-key-wrong-key-wrong-key"})
+        answer = conn.getresponse()
+        answer.read()
+        counts[str(answer.status)] += 1
+    except (http.client.HTTPException, OSError):  # the server closed the connection: open another
+        conn.close()
+        counts["reconnect"] += 1
+print(json.dumps(counts))
+"""
+
+FORWARDED = """
+import http.client, ssl, sys
+context = ssl._create_unverified_context()  # about addresses, not TLS (checked elsewhere)
+conn = http.client.HTTPSConnection(sys.argv[1], 443, context=context, timeout=10)
+conn.request("GET", "/v1/models", headers={"X-Forwarded-For": "203.0.113.7", "X-Test": sys.argv[2]})
+print(conn.getresponse().status)
+"""
+
+
+def test_forwarded_address_is_believed_only_from_the_load_balancer(host):
+    """gateway_trusted_proxies (group_vars: the administrator's address .21 plays the site's
+    load balancer): from it the access log and limits use X-Forwarded-For; from anyone else not."""
+    from test_hardening import ADMIN_IP, CLIENT_IP, IMAGE, NETWORK, NODE_IP
+
+    statuses = {}
+    for source in (ADMIN_IP, CLIENT_IP):
+        result = subprocess.run(
+            ["docker", "run", "--rm", "--network", NETWORK, "--ip", source, IMAGE,
+             "python3", "-c", FORWARDED, NODE_IP, source],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        statuses[source] = result.stdout.strip()
+    assert statuses == {ADMIN_IP: "401", CLIENT_IP: "401"}
+    entries = [json.loads(line) for line in host.file(ACCESS_LOG).content_string.splitlines()[-10:]]
+    addresses = [entry["remote_addr"] for entry in entries if entry["path"] == "/v1/models" and entry["status"] == 401]
+    assert addresses[-2:] == ["203.0.113.7", CLIENT_IP]
 
 
 def test_wrong_method_and_oversized_body(host):
