@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from shlex import quote
 
@@ -374,14 +375,79 @@ def test_key_rotation_reloads_without_a_restart(host):
         % (CA, new_key, URL)
     )
     assert status == "200"
-    only_new = run_gateway(host, clients_with([new_key]))
+    first = served_certificate(host)
+    assert first["days"] <= 365
+    # The same run finds the lab certificate inside a renewal window of 365 days: renewed.
+    only_new = run_gateway(host, clients_with([new_key]), "gateway_tls_lab_days=366", "gateway_tls_lab_renew_days=365")
     assert only_new.returncode == 0, (only_new.stdout + only_new.stderr)[-3000:]
     assert request(host, "/v1/models", "alice")[0] == 401  # the old key is gone
+    renewed = served_certificate(host)
+    assert renewed["serial"] != first["serial"] and renewed["days"] == 366
     assert nginx_master(host) == master  # reloaded, never restarted
     assert new_key not in host.check_output("ls -a /etc/nginx/deepseek /etc/nginx/conf.d")  # no key-bearing backups
     assert host.run("ls /etc/nginx/deepseek/clients.conf.*").rc != 0
     back = run_gateway(host)  # the scenario's own clients again
     assert back.returncode == 0, (back.stdout + back.stderr)[-3000:]
+    # Issued for longer than gateway_tls_lab_days (as earlier releases did): issued again.
+    again = served_certificate(host)
+    assert again["serial"] != renewed["serial"] and again["days"] == 365
+    assert nginx_master(host) == master
+
+
+def served_certificate(host):
+    """Serial and lifetime in days of the certificate the gateway presents right now."""
+    text = host.check_output(
+        "openssl s_client -connect 127.0.0.1:443 -CAfile %s </dev/null 2>/dev/null"
+        " | openssl x509 -noout -serial -startdate -enddate -dateopt iso_8601" % CA
+    )
+    fields = dict(line.split("=", 1) for line in text.splitlines())
+    start, end = (datetime.fromisoformat(fields[name].replace("Z", "+00:00")) for name in ("notBefore", "notAfter"))
+    return {"serial": fields["serial"], "days": round((end - start).total_seconds() / 86400)}
+
+
+def test_tls_offers_only_the_intermediate_profiles_curves(host):
+    """Mozilla intermediate: X25519, P-256, P-384; OpenSSL's X448 and P-521 are refused."""
+    handshake = "openssl s_client -connect 127.0.0.1:443 -CAfile %s -groups %s %s </dev/null"
+    for group in ("X25519", "P-256", "P-384"):
+        for version in ("-tls1_2", "-tls1_3"):
+            answer = host.run(handshake % (CA, group, version))
+            assert "Verify return code: 0 (ok)" in answer.stdout, (group, version, answer.stderr)
+    for group in ("X448", "P-521"):
+        for version in ("-tls1_2", "-tls1_3"):
+            assert "Verify return code: 0 (ok)" not in host.run(handshake % (CA, group, version)).stdout, group
+
+
+def test_the_nginx_unit_is_sandboxed(host):
+    """systemd's own measure of the gateway's unit, at most 3.5 (Debian's unit alone: 9.6)."""
+    report = host.check_output("systemd-analyze security --no-pager nginx.service")
+    exposure = float(re.search(r"Overall exposure level for nginx.service: ([0-9.]+)", report).group(1))
+    assert exposure <= 3.5, report
+    status = host.check_output("systemctl show nginx -p NoNewPrivileges -p ProtectSystem -p CapabilityBoundingSet")
+    assert "NoNewPrivileges=yes" in status and "ProtectSystem=strict" in status and "cap_sys_admin" not in status
+
+
+def test_access_log_is_for_its_readers_only_and_rotates(host):
+    log = host.file(ACCESS_LOG)
+    assert (log.user, log.group, log.mode) == ("www-data", "adm", 0o640)
+    master = nginx_master(host)
+    host.check_output("logrotate -f /etc/logrotate.d/deepseek-gateway")
+    assert request(host, "/v1/models?after-rotation", "alice")[0] == 200
+    rotated, fresh = host.file(ACCESS_LOG + ".1"), host.file(ACCESS_LOG)
+    assert rotated.exists and (fresh.user, fresh.group, fresh.mode) == ("www-data", "adm", 0o640)
+    for _ in range(50):  # the workers reopen the log after the master's signal
+        if '"client":"alice"' in host.file(ACCESS_LOG).content_string:
+            break
+        host.run("sleep 0.1")
+    assert '"client":"alice"' in host.file(ACCESS_LOG).content_string
+    assert nginx_master(host) == master
+
+
+def test_the_keys_are_on_the_node_once(host):
+    """The live clients.conf only: no candidate, backup or log copy on the node's disks. (Not
+    the journal: this test's own commands reach the node as Ansible modules, which it records.)"""
+    places = "/etc /var/lib /var/backups /var/cache /var/log/nginx /tmp /root /srv /opt"
+    holders = host.run("grep -rlsF -e %s %s" % (key("alice"), places))
+    assert holders.stdout.split() == ["/etc/nginx/deepseek/clients.conf"], holders.stdout
 
 
 def test_a_config_nginx_rejects_is_never_applied(host):
