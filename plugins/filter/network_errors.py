@@ -12,8 +12,8 @@ short_description: Say which entries of an address list are not IP addresses or 
 version_added: 0.1.0
 description:
   - Parses each entry with Python's C(ipaddress) (no C(netaddr) needed) and returns one
-    message per bad entry, naming O(variable), the index and the fix, so that a role can
-    assert the list is empty before it writes any configuration.
+    message per bad entry, naming O(variable), the index and the fix, so that a role
+    can stop on a non-empty list before it writes any configuration.
   - A CIDR with host bits set (C(10.1.2.3/8)) is an error, with the network it most likely means.
 author:
   - privateai.deepseek maintainers (@privateai)
