@@ -53,6 +53,7 @@ def build_parser():
     )
     add = parser.add_argument
     add("--url", required=True, help="base URL, e.g. http://node:8000 (with or without /v1)")
+    add("--unix-socket", help="connect through this Unix socket (vLLM's --uds); --url then only names the path")
     add("--api", choices=sorted(API_PATHS), default="chat")
     add("--model", help="model name (default: the first of GET /v1/models)")
     add("--api-key", default=os.environ.get("OPENAI_API_KEY"), help="bearer token (default: $OPENAI_API_KEY)")

@@ -280,9 +280,12 @@ async def _open_loop(send, factory, load, rng, stop):
 async def measure(opts, load, do_preflight=True, warmup=0):
     """Run one load point: (request records, wall time in s). Sets opts['model'] after the pre-flight."""
     base = opts["url"]
-    connector = aiohttp.TCPConnector(
-        limit=0, ssl=make_ssl_context(base, opts["validate_certs"], opts["ca_path"]), keepalive_timeout=60
-    )
+    if opts["unix_socket"]:
+        connector = aiohttp.UnixConnector(path=opts["unix_socket"], limit=0, keepalive_timeout=60)
+    else:
+        connector = aiohttp.TCPConnector(
+            limit=0, ssl=make_ssl_context(base, opts["validate_certs"], opts["ca_path"]), keepalive_timeout=60
+        )
     timeout = aiohttp.ClientTimeout(total=opts["request_timeout"], sock_connect=opts["connect_timeout"])
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         if do_preflight:

@@ -77,6 +77,7 @@ __all__ = [
 DEFAULTS = {
     # endpoint
     "url": None,
+    "unix_socket": None,
     "api": "chat",
     "model": None,
     "api_key": None,
@@ -169,6 +170,8 @@ def validate_options(options):
     url = opts["url"]
     if not url or not url.startswith(("http://", "https://")):
         raise InputError("url must start with http:// or https://, got %r" % (url,))
+    if opts["unix_socket"] and not url.startswith("http://"):
+        raise InputError("unix_socket needs an http:// url (no TLS on the socket), got %r" % (url,))
     # Accept the base URL with or without /v1: the API paths are added here.
     url = url.rstrip("/")
     opts["url"] = url[:-3] if url.endswith("/v1") else url

@@ -53,9 +53,16 @@ seealso:
     link: https://docs.vllm.ai/en/latest/cli/bench/serve.html
 options:
   url:
-    description: Base URL of the endpoint, with or without C(/v1), for example V(http://127.0.0.1:8000).
+    description:
+      - Base URL of the endpoint, with or without C(/v1), for example V(http://127.0.0.1:8000).
+      - With O(unix_socket) it gives only the scheme, host header and path, for example V(http://localhost).
     type: str
     required: true
+  unix_socket:
+    description:
+      - Connect through this Unix socket instead of the URL's host and port, for example a vLLM started with C(--uds)
+        (the collection's vllm role serves on V(/run/deepseek-vllm/api.sock)). Needs an C(http://) O(url).
+    type: path
   api:
     description: Which API to drive.
     type: str
@@ -402,6 +409,7 @@ THRESHOLD_OPTIONS = (
 def argument_spec():
     spec = dict(
         url=dict(type="str", required=True),
+        unix_socket=dict(type="path"),
         api=dict(type="str", default="chat", choices=["chat", "completions"]),
         model=dict(type="str"),
         api_key=dict(type="str", no_log=True),

@@ -1,6 +1,7 @@
 """inference_benchmark against a local scripted OpenAI-compatible streaming server.
 
-The server (aiohttp.web on 127.0.0.1, a random port, its own thread) streams with
+The server (aiohttp.web on 127.0.0.1, a random port, and on a Unix socket as vLLM's --uds
+serves, in its own thread) streams with
 known delays: a role chunk at once, the first token after 200 ms, then a token every
 50 ms, 10 tokens, a usage chunk and [DONE]. So TTFT = 200 ms, ITL = TPOT = 50 ms,
 E2EL = 650 ms, and the measured figures are asserted within tolerance. The X-Scenario
@@ -56,6 +57,7 @@ class ScriptedServer:
         self.runner = None
         self.http_port = None
         self.https_port = None
+        self.unix_socket = None
 
     def reset(self):
         # Handlers the last test left behind (a slow first byte sleeps on) finish first.
@@ -157,7 +159,8 @@ class ScriptedServer:
 
     # --- lifecycle --------------------------------------------------------
 
-    def start(self, tls_context):
+    def start(self, tls_context, unix_socket):
+        self.unix_socket = str(unix_socket)
         ready = threading.Event()
         thread = threading.Thread(target=self._serve, args=(tls_context, ready), daemon=True)
         thread.start()
@@ -174,8 +177,9 @@ class ScriptedServer:
         self.loop.run_until_complete(self.runner.setup())
         plain = web.TCPSite(self.runner, "127.0.0.1", 0)
         secure = web.TCPSite(self.runner, "127.0.0.1", 0, ssl_context=tls_context)
-        self.loop.run_until_complete(plain.start())
-        self.loop.run_until_complete(secure.start())
+        local = web.UnixSite(self.runner, self.unix_socket)
+        for site in (plain, secure, local):
+            self.loop.run_until_complete(site.start())
         self.http_port = plain._server.sockets[0].getsockname()[1]
         self.https_port = secure._server.sockets[0].getsockname()[1]
         ready.set()
@@ -236,11 +240,11 @@ def pki(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(pki):
+def server(pki, tmp_path_factory):
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(str(pki["cert"]), str(pki["key"]))
     scripted = ScriptedServer()
-    scripted.start(tls)
+    scripted.start(tls, tmp_path_factory.mktemp("socket") / "api.sock")
     yield scripted
     scripted.stop()
 
@@ -288,6 +292,22 @@ def test_chat_timings_match_the_script(url, server):
     assert server.bodies[0]["max_tokens"] == TOKENS and server.bodies[0]["ignore_eos"] is True
     assert server.bodies[0]["temperature"] == 0.0 and server.bodies[0]["stream_options"] == {"include_usage": True}
     assert result["model"] == "tiny-deepseek"  # taken from GET /v1/models
+
+
+def test_a_unix_socket_endpoint_is_measured_like_a_port(server):
+    """As the benchmark playbook measures a node: vLLM on its socket, nothing listening on a port."""
+    server.reset()
+    result = run_single("http://localhost", unix_socket=server.unix_socket, concurrency=2, num_requests=4)
+
+    assert result["completed"] == 4 and result["failed"] == 0, result["failure_examples"]
+    assert near(result["ttft_ms"]["median"], 1000 * FIRST_TOKEN_S)
+    assert near(result["e2el_ms"]["median"], E2EL_MS)
+    assert result["model"] == "tiny-deepseek"
+
+
+def test_a_unix_socket_needs_plain_http(server):
+    with pytest.raises(bench.InputError, match="unix_socket needs an http:// url"):
+        bench.run({"url": "https://localhost", "unix_socket": server.unix_socket, "api_key": API_KEY})
 
 
 def test_completions_api_with_crlf_stream(url, server):
@@ -489,6 +509,17 @@ def test_cli_prints_markdown_and_exits_0(url, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "| TTFT |" in out and "| concurrency 1 | 2 | 0 |" in out
+
+
+def test_cli_measures_through_a_unix_socket(server, capsys):
+    """The command docs/benchmark.md gives for a node's vLLM (--unix-socket, --url naming only the path)."""
+    server.reset()
+    code = cli.main(["--unix-socket", server.unix_socket, "--url", "http://localhost", "--api-key", API_KEY,
+                     "--concurrency", "2", "--num-requests", "2", "--input-len", "8"])  # fmt: skip
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "| concurrency 2 | 2 | 0 |" in out
 
 
 def test_cli_exits_1_when_a_threshold_is_violated(url, capsys):

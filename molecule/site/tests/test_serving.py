@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,11 @@ from pathlib import Path
 import pytest
 
 SERVICE = "deepseek-vllm"
-BASE = "http://127.0.0.1:8000"
+SOCKET = "/run/deepseek-vllm/api.sock"
+# vLLM on its Unix socket (the layout's deepseek_vllm_socket); these checks run as root.
+BASE = "--unix-socket %s http://localhost" % SOCKET
+# Routes vLLM answers without a key, and one that needs it.
+ROUTES = ("/invocations", "/metrics", "/health", "/v1/models")
 MODEL = "tiny-deepseek-v3"
 SCENARIO = Path(__file__).resolve().parents[1]
 PROJECT = SCENARIO.parents[1]
@@ -68,10 +73,39 @@ def test_requests_without_the_key_are_refused(host):
     assert curl(host, "/v1/chat/completions", key="wrong-key", body=body)[0] == 401
 
 
-def test_api_listens_on_loopback_only(host):
-    listeners = host.check_output("ss -Hltn 'sport = :8000'").splitlines()
-    addresses = {line.split()[3] for line in listeners}
-    assert addresses == {"127.0.0.1:8000"}
+def test_api_is_a_socket_for_the_gateway_only(host):
+    """The socket's directory is the guard: only root, the service user and the socket group
+    (nginx's workers) can enter it, and the socket vLLM binds belongs to that group."""
+    directory = host.file(os.path.dirname(SOCKET))
+    assert (directory.user, directory.group, directory.mode) == ("deepseek", "deepseek-api", 0o2750)
+    socket = host.file(SOCKET)
+    assert socket.is_socket and (socket.user, socket.group) == ("deepseek", "deepseek-api")
+    assert socket.mode & 0o060 == 0o060 and socket.mode & 0o007 == 0
+    assert "deepseek-api" in host.user("www-data").groups
+    assert host.check_output("ss -Hltn 'sport = :8000'") == ""  # no TCP listener for the API
+
+
+def test_no_other_local_user_can_call_vllm(host):
+    """As nobody: the socket refuses the connection for want of permission, and no TCP port
+    that vLLM's processes listen on (the engine's own torch.distributed ports, on loopback)
+    gives an HTTP answer to any route, key or not. The gateway's workers (www-data) can."""
+    connect = "import socket; socket.socket(socket.AF_UNIX).connect(%r)" % SOCKET
+    refused = host.run("runuser -u nobody -- python3 -c %s" % shlex.quote(connect))
+    assert refused.rc != 0 and "PermissionError" in refused.stderr, refused.stderr
+
+    uid = host.check_output("id -u deepseek")
+    listening = host.check_output("ss -Hltne").splitlines()
+    ports = sorted({line.split()[3].rsplit(":", 1)[1] for line in listening if "uid:%s " % uid in line + " "})
+    targets = [BASE + route for route in ROUTES] + [
+        "http://127.0.0.1:%s%s" % (port, route) for port in ports for route in ROUTES
+    ]
+    # All at once: a torch.distributed port takes the connection and then says nothing.
+    curl = "runuser -u nobody -- curl -s -o /dev/null -w '%%{http_code} %d\\n' --max-time 3 %s &"
+    answers = host.check_output(" ".join(curl % (n, target) for n, target in enumerate(targets)) + " wait")
+    assert sorted(answers.splitlines()) == sorted("000 %d" % n for n in range(len(targets))), (targets, answers)
+
+    as_gateway = "runuser -u www-data -- curl -sS -o /dev/null -w '%%{http_code}' %s/health" % BASE
+    assert host.check_output(as_gateway) == "200"
 
 
 def test_service_runs_as_the_service_user_in_a_sandbox(host):
