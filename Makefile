@@ -36,14 +36,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 export PY_COLORS := 0
 
-.PHONY: help setup venv links docker images demo-inputs demo demo-down test lint unit charts collection sanity integration molecule clean
+.PHONY: help setup venv tools links docker images demo-inputs demo demo-down test lint unit charts collection sanity integration molecule clean
 
 help:
 	@sed -n '2,9p' Makefile
 
 ## set-up ---------------------------------------------------------------------
 
-setup: venv links docker images
+setup: venv links docker images tools
 
 # The venv is rebuilt when the pinned toolchain changes.
 venv: $(VENV)/.installed
@@ -55,6 +55,14 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# Test tools whose pins clash with the toolchain's, each in a virtualenv of its own.
+SSLYZE := $(BUILD)/sslyze-venv
+tools: $(SSLYZE)/.installed
+$(SSLYZE)/.installed: requirements-sslyze.txt | venv
+	$(PYTHON) -m venv $(SSLYZE)
+	$(SSLYZE)/bin/pip install -q -r requirements-sslyze.txt
 	touch $@
 
 # This checkout is the collection root; Ansible finds it as privateai.deepseek here.

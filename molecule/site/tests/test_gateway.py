@@ -16,6 +16,7 @@ from pathlib import Path
 from shlex import quote
 
 import pytest
+from test_hardening import ADMIN_IP, CLIENT_IP, IMAGE, NETWORK, NODE_IP
 
 PROJECT = Path(__file__).resolve().parents[3]
 KEYS = PROJECT / ".build" / "molecule-site"
@@ -275,7 +276,6 @@ print(conn.getresponse().status)
 def test_forwarded_address_is_believed_only_from_the_load_balancer(host):
     """gateway_trusted_proxies (group_vars: the administrator's address .21 plays the site's
     load balancer): from it the access log and limits use X-Forwarded-For; from anyone else not."""
-    from test_hardening import ADMIN_IP, CLIENT_IP, IMAGE, NETWORK, NODE_IP
 
     statuses = {}
     for source in (ADMIN_IP, CLIENT_IP):
@@ -418,6 +418,31 @@ def test_tls_offers_only_the_intermediate_profiles_curves(host):
             answer = host.run(handshake % (CA, group, version))
             # s_client prints "Verify return code: 0" even when no certificate came: the exit status tells
             assert answer.rc != 0 and "no peer certificate available" in answer.stdout, (group, version, answer.stdout)
+
+
+def test_tls_passes_mozillas_intermediate_profile():
+    """sslyze's own check against Mozilla's intermediate configuration (protocols, ciphers, curves,
+    certificate type, signature and lifetime), from a gateway client's address with the lab CA
+    as its trust store. sslyze runs on the controller (make setup puts it in a virtualenv of its
+    own) inside the network namespace of a probe container at that address."""
+    name = "privateai-site-sslyze"
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    subprocess.run(["docker", "run", "-d", "--rm", "--name", name, "--network", NETWORK, "--ip", CLIENT_IP,
+                    IMAGE, "sleep", "300"], check=True, capture_output=True)  # fmt: skip
+    try:
+        pid = subprocess.check_output(["docker", "inspect", "-f", "{{.State.Pid}}", name], text=True).strip()
+        scan = subprocess.run(
+            ["nsenter", "--target", pid, "--net", "--", str(PROJECT / ".build" / "sslyze-venv" / "bin" / "sslyze"),
+             "--mozilla_config=intermediate", "--certinfo_ca_file", str(KEYS / "gateway-ca" / "ca.crt"),
+             "site-node:443{%s}" % NODE_IP],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    print(scan.stdout[-1500:])
+    assert scan.returncode == 0, scan.stdout[-4000:] + scan.stderr[-2000:]
+    assert "site-node:443: OK - Compliant." in scan.stdout
+    assert "Supported curves:                  X25519, secp256r1, secp384r1" in scan.stdout
 
 
 def test_the_nginx_unit_is_sandboxed(host):
