@@ -9,13 +9,16 @@ import itertools
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
+import textwrap
 from datetime import datetime
 from pathlib import Path
 from shlex import quote
 
 import pytest
+import yaml
 from test_hardening import ADMIN_IP, CLIENT_IP, IMAGE, NETWORK, NODE_IP
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -350,18 +353,11 @@ def nginx_master(host):
 
 
 def clients_with(alice_keys):
-    return json.dumps(
-        {
-            "gateway_clients": [
-                {"name": "alice", "keys": alice_keys},
-                {"name": "bob", "revoked": True, "keys": [key("bob")]},
-                {"name": "carol", "requests_per_minute": 6, "burst": 1, "keys": [key("carol")]},
-                # the hybrid side's clients keep working while alice's key rotates
-                {"name": "preprocess", "keys": [key("preprocess")]},
-                {"name": "bench", "requests_per_minute": 6000, "burst": 100, "keys": [key("bench")]},
-            ]
-        }
-    )
+    """gateway_clients of group_vars/all.yml with the keys this run made, alice's replaced."""
+    clients = yaml.safe_load((SCENARIO / "group_vars" / "all.yml").read_text())["gateway_clients"]
+    for client in clients:
+        client["keys"] = alice_keys if client["name"] == "alice" else [key(client["name"])]
+    return json.dumps({"gateway_clients": clients})
 
 
 def test_key_rotation_reloads_without_a_restart(host):
@@ -505,3 +501,183 @@ def test_benchmark_through_the_gateway(host, tmp_path):
     report = json.loads((tmp_path / "benchmark.json").read_text())[host.backend.get_hostname()]
     assert report["result"]["completed"] == 8 and report["result"]["failed"] == 0  # site.yml's short run
     assert report["result"]["endpoint"] == URL
+
+
+# --- fair share (gateway_request_caps, concurrency, tokens_per_minute) -----------------------
+
+
+def vllm_requests_since(host, since):
+    """Completion requests vLLM itself answered since a moment (its uvicorn access log)."""
+    journal = host.check_output("journalctl -u deepseek-vllm --since '%s' --no-pager -o cat" % since)
+    return len(re.findall(r'"POST /v1/(?:chat/)?completions HTTP', journal))
+
+
+FROM_FILE = "-H 'Content-Type: application/json' --data-binary @/tmp/gw-request"
+OVER_THE_CAPS = [
+    ("/v1/chat/completions", {"n": 3}, 400, "n"),
+    ("/v1/chat/completions", {"n": 1.5}, 400, "n"),
+    ("/v1/chat/completions", {"best_of": 3}, 400, "best_of"),
+    ("/v1/chat/completions", {"max_tokens": 1025}, 400, "max_tokens"),
+    ("/v1/chat/completions", {"max_completion_tokens": 2000}, 400, "max_completion_tokens"),
+    ("/v1/chat/completions", {"logprobs": True, "top_logprobs": 6}, 400, "top_logprobs"),
+    ("/v1/chat/completions", {"prompt_logprobs": 6}, 400, "prompt_logprobs"),
+    ("/v1/chat/completions", {"stop": ["a", "b", "c", "d", "e"]}, 400, "stop"),
+    (
+        "/v1/chat/completions",
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "loop", "schema": {"$ref": "#"}}}},
+        400,
+        "response_format",
+    ),
+    ("/v1/completions", {"logprobs": 6}, 400, "logprobs"),
+    # the last of two equal keys is the one vLLM would read: it is the one checked
+    ("/v1/chat/completions", '{"messages": [{"role": "user", "content": "Hi"}], "n": 1, "n": 9}', 400, "n"),
+    ("/v1/chat/completions", "[1, 2]", 400, None),
+    ("/v1/chat/completions", "not json", 400, None),
+]
+
+
+@pytest.mark.parametrize("path, fields, status, param", OVER_THE_CAPS)
+def test_a_request_over_its_clients_caps_never_reaches_vllm(host, path, fields, status, param):
+    since = host.check_output("date '+%Y-%m-%d %H:%M:%S'")
+    if isinstance(fields, str):
+        body = fields
+    else:
+        base = {"model": MODEL, "max_tokens": 4}
+        base.update({"messages": [{"role": "user", "content": "Hi"}]} if "chat" in path else {"prompt": "Hi"})
+        body = json.dumps(dict(base, **fields))
+    host.check_output("printf '%%s' %s > /tmp/gw-request" % quote(body))
+    answer, text = request(
+        host, path, "alice", extra="-H 'Content-Type: application/json' --data-binary @/tmp/gw-request"
+    )
+    error = json.loads(text)["error"]
+    assert answer == status and error["code"] == status, text
+    assert error.get("param") == param, text
+    assert vllm_requests_since(host, since) == 0
+
+
+def test_a_token_budget_counts_streams_too_and_then_refuses(host):
+    """frugal: 60 tokens a minute. A stream that did not ask for usage gets it (the gateway adds
+    stream_options.include_usage) and is counted like any answer; then 429 with Retry-After.
+    Runs before frugal's other test, in a minute of its own, so the gateway's count is exactly ours."""
+    host.run("s=$(date +%S); s=${s#0}; [ $s -lt 45 ] || sleep $((61 - s))")
+    stream = {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}], "stream": True, "ignore_eos": True}
+    status, text = request(host, "/v1/chat/completions", "frugal", body=stream)
+    events = [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: {")]
+    assert status == 200 and events[-1]["choices"] == [] and events[-1]["usage"]["completion_tokens"] == 5, text
+    used = events[-1]["usage"]["total_tokens"]
+    for _ in range(20):
+        status, text = request(
+            host, "/v1/chat/completions", "frugal", body=dict(stream, stream=False), extra="-D /tmp/gw-headers"
+        )
+        if status != 200:
+            break
+        used += json.loads(text)["usage"]["total_tokens"]
+    assert status == 429 and "token budget of 60 a minute used up" in text, (used, text)
+    assert int(re.search(r"\((\d+) used\)", text).group(1)) == used  # the stream's tokens included
+    assert re.search(r"(?im)^retry-after: \d+", host.file("/tmp/gw-headers").content_string)
+    assert request(host, "/v1/chat/completions", "light", body=chat())[0] == 200  # others are not affected
+
+
+def test_a_clients_own_caps_limit_and_set_max_tokens(host):
+    """frugal's caps (group_vars): max_tokens 5 is given to a request that names none, and
+    a body over its 4096 bytes gets 413. (With ignore_eos the model would go on to 2048.)"""
+    body = {"model": MODEL, "messages": [{"role": "user", "content": "Count to a thousand."}], "ignore_eos": True}
+    status, text = request(host, "/v1/chat/completions", "frugal", body=body)
+    assert status == 200 and json.loads(text)["usage"]["completion_tokens"] == 5, text
+    big = dict(body, messages=[{"role": "user", "content": "x" * 5000}])
+    host.check_output("printf '%%s' %s > /tmp/gw-request" % quote(json.dumps(big)))
+    status, text = request(
+        host,
+        "/v1/chat/completions",
+        "frugal",
+        extra="-H 'Content-Type: application/json' --data-binary @/tmp/gw-request",
+    )
+    assert status == 413 and "at most 4096 bytes" in json.loads(text)["error"]["message"], text
+
+
+# Runs on the node: client "heavy" keeps its 4 (default concurrency) heaviest requests in
+# flight while "light" sends short ones one after the other; a fifth of heavy's is refused.
+FAIR_SHARE_LOAD = textwrap.dedent(
+    """
+    import http.client, json, ssl, statistics, sys, threading, time
+    ca, heavy_key, light_key, model, prompt, max_tokens = sys.argv[1:7]
+    context = ssl.create_default_context(cafile=ca)
+
+    def post(key, body, timeout=600):
+        connection = http.client.HTTPSConnection("127.0.0.1", 443, context=context, timeout=timeout)
+        connection.request("POST", "/v1/chat/completions", json.dumps(body),
+                           {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+        return connection, connection.getresponse()
+
+    def light_latencies(count):
+        seconds, failures = [], 0
+        for _ in range(count):
+            started = time.monotonic()
+            connection, response = post(light_key, {"model": model, "max_tokens": 16, "ignore_eos": True,
+                                                    "messages": [{"role": "user", "content": "Hello"}]})
+            response.read()
+            failures += response.status != 200
+            seconds.append(time.monotonic() - started)
+            connection.close()
+        return seconds, failures
+
+    alone, alone_failures = light_latencies(8)
+    heaviest = {"model": model, "messages": [{"role": "user", "content": prompt}], "n": 2,
+                "max_tokens": int(max_tokens), "ignore_eos": True, "logprobs": True, "top_logprobs": 5,
+                "stop": ["zz1", "zz2", "zz3", "zz4"], "stream": True}
+    heavy, stop = [], threading.Event()
+
+    def keep_heavy_busy():
+        while not stop.is_set():
+            connection, response = post(heavy_key, heaviest)
+            heavy.append(response.status)
+            while not stop.is_set() and response.read(256):
+                pass
+            connection.close()  # closing mid-stream: nginx and vLLM abort the request
+
+    threads = [threading.Thread(target=keep_heavy_busy) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(3)  # all four in flight, their prefill done
+    connection, response = post(heavy_key, dict(heaviest, stream=False))
+    fifth = response.status
+    connection.close()
+    loaded, loaded_failures = light_latencies(8)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    print(json.dumps({"alone": alone, "loaded": loaded, "failures": alone_failures + loaded_failures,
+                      "heavy": heavy, "fifth": fifth}))
+    """
+)
+
+
+def test_one_clients_heaviest_load_leaves_others_served(host):
+    """Fair share, measured: while heavy keeps the heaviest requests the default caps allow (n 2,
+    max_tokens up to the cap, logprobs 5, 4 stop strings, a long prompt) in flight at its default
+    concurrency (4), light's median latency stays within 3x of its unloaded value, with no failure."""
+    unit = host.file("/etc/systemd/system/deepseek-vllm.service").content_string
+    context = int(re.search(r"--max-model-len (\d+)", unit).group(1))
+    max_tokens = min(1024, context // 2)
+    # A prompt that fills the rest of the context, measured with vLLM's own tokenizer (as root, on its socket).
+    tokenize = (
+        "curl -s --unix-socket /run/deepseek-vllm/api.sock http://localhost/tokenize -H 'Authorization: Bearer %s'"
+    )
+    tokenize = tokenize % host.check_output("cat /etc/deepseek/api-key").strip()
+    words = "the quick brown fox jumps over the lazy dog "
+    per_copy = json.loads(host.check_output(tokenize + " -d %s" % quote(json.dumps({"prompt": words}))))["count"]
+    prompt = words * max(1, (context - max_tokens - 64) // per_copy)
+
+    result = json.loads(
+        host.check_output(
+            "python3 -c %s %s %s %s %s %s %d"
+            % (quote(FAIR_SHARE_LOAD), CA, key("heavy"), key("light"), MODEL, quote(prompt), max_tokens)
+        )
+    )
+    alone, loaded = statistics.median(result["alone"]), statistics.median(result["loaded"])
+    print("light p50 alone %.3f s, under heavy's load %.3f s (%.1fx); heavy statuses %s; 5th of heavy's: %d"
+          % (alone, loaded, loaded / alone, sorted(set(result["heavy"])), result["fifth"]))  # fmt: skip
+    assert result["failures"] == 0
+    assert set(result["heavy"]) == {200} and len(result["heavy"]) >= 4
+    assert result["fifth"] == 429  # its concurrency: 4 in flight
+    assert loaded <= 3 * alone, result
