@@ -107,6 +107,9 @@ def test_runtime_unit_enabled_for_the_chosen_model(vm):
     assert "--model /srv/deepseek/models/%s/current" % MODEL in unit
     assert "--served-model-name %s" % MODEL in unit
     assert "tiny-deepseek-v3" not in unit
+    # On its socket, whose group the image already has (the unit makes the directory with it).
+    assert "--uds /run/deepseek-vllm/api.sock" in unit and "--port" not in unit
+    assert node.run("getent group deepseek-api").rc == 0
     # start: false in the user-data
     assert node.run("systemctl is-active deepseek-vllm.service").stdout.strip() == "inactive"
 
