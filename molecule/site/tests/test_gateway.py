@@ -579,28 +579,30 @@ def test_a_token_budget_counts_streams_too_and_then_refuses(host):
 
 
 def test_a_clients_own_caps_limit_and_set_max_tokens(host):
-    """frugal's caps (group_vars): max_tokens 5 is given to a request that names none, and
-    a body over its 4096 bytes gets 413. (With ignore_eos the model would go on to 2048.)"""
+    """capped's caps (group_vars, frugal's without a token budget, which the test above used
+    up): max_tokens 5 is given to a request that names none, and a body over its 4096 bytes
+    gets 413. (With ignore_eos the model would go on to 2048.)"""
     body = {"model": MODEL, "messages": [{"role": "user", "content": "Count to a thousand."}], "ignore_eos": True}
-    status, text = request(host, "/v1/chat/completions", "frugal", body=body)
+    status, text = request(host, "/v1/chat/completions", "capped", body=body)
     assert status == 200 and json.loads(text)["usage"]["completion_tokens"] == 5, text
     big = dict(body, messages=[{"role": "user", "content": "x" * 5000}])
     host.check_output("printf '%%s' %s > /tmp/gw-request" % quote(json.dumps(big)))
     status, text = request(
         host,
         "/v1/chat/completions",
-        "frugal",
+        "capped",
         extra="-H 'Content-Type: application/json' --data-binary @/tmp/gw-request",
     )
     assert status == 413 and "at most 4096 bytes" in json.loads(text)["error"]["message"], text
 
 
-# Runs on the node: client "heavy" keeps its 4 (default concurrency) heaviest requests in
-# flight while "light" sends short ones one after the other; a fifth of heavy's is refused.
+# Runs on the node: client "heavy" keeps as many of its heaviest requests in flight as its
+# concurrency allows while "light" sends short ones one after the other; one more of heavy's
+# ("fifth" at the default of 4) is refused.
 FAIR_SHARE_LOAD = textwrap.dedent(
     """
     import http.client, json, ssl, statistics, sys, threading, time
-    ca, heavy_key, light_key, model, prompt, max_tokens = sys.argv[1:7]
+    ca, heavy_key, light_key, model, prompt, max_tokens, n, top, stops, concurrency = sys.argv[1:11]
     context = ssl.create_default_context(cafile=ca)
 
     def post(key, body, timeout=600):
@@ -622,9 +624,9 @@ FAIR_SHARE_LOAD = textwrap.dedent(
         return seconds, failures
 
     alone, alone_failures = light_latencies(8)
-    heaviest = {"model": model, "messages": [{"role": "user", "content": prompt}], "n": 2,
-                "max_tokens": int(max_tokens), "ignore_eos": True, "logprobs": True, "top_logprobs": 5,
-                "stop": ["zz1", "zz2", "zz3", "zz4"], "stream": True}
+    heaviest = {"model": model, "messages": [{"role": "user", "content": prompt}], "n": int(n),
+                "max_tokens": int(max_tokens), "ignore_eos": True, "logprobs": True, "top_logprobs": int(top),
+                "stop": ["zz%d" % i for i in range(int(stops))], "stream": True}
     heavy, stop = [], threading.Event()
 
     def keep_heavy_busy():
@@ -635,10 +637,10 @@ FAIR_SHARE_LOAD = textwrap.dedent(
                 pass
             connection.close()  # closing mid-stream: nginx and vLLM abort the request
 
-    threads = [threading.Thread(target=keep_heavy_busy) for _ in range(4)]
+    threads = [threading.Thread(target=keep_heavy_busy) for _ in range(int(concurrency))]
     for thread in threads:
         thread.start()
-    time.sleep(3)  # all four in flight, their prefill done
+    time.sleep(3)  # all in flight, their prefill done
     connection, response = post(heavy_key, dict(heaviest, stream=False))
     fifth = response.status
     connection.close()
@@ -653,15 +655,19 @@ FAIR_SHARE_LOAD = textwrap.dedent(
 
 
 def test_one_clients_heaviest_load_leaves_others_served(host):
-    """Fair share, measured: while heavy keeps the heaviest requests the default caps allow (n 2,
-    max_tokens up to the cap, logprobs 5, 4 stop strings, a long prompt) in flight at its default
-    concurrency (4), light's median latency stays within 3x of its unloaded value, with no failure."""
+    """Fair share, measured: while heavy keeps the heaviest requests the role's default caps allow
+    (n, max_tokens and top_logprobs at their caps, as many stop strings as allowed, a prompt that
+    fills the rest of the context) in flight at the default concurrency, light's median latency
+    stays within 3x of its unloaded value, with no failure."""
+    defaults = yaml.safe_load((PROJECT / "roles" / "gateway" / "defaults" / "main.yml").read_text())
+    caps, concurrency = defaults["gateway_request_caps"], defaults["gateway_default_concurrency"]
     unit = host.file("/etc/systemd/system/deepseek-vllm.service").content_string
     context = int(re.search(r"--max-model-len (\d+)", unit).group(1))
-    max_tokens = min(1024, context // 2)
+    max_tokens = min(caps["max_tokens"], context // 2)
     # A prompt that fills the rest of the context, measured with vLLM's own tokenizer (as root, on its socket).
     tokenize = (
         "curl -s --unix-socket /run/deepseek-vllm/api.sock http://localhost/tokenize -H 'Authorization: Bearer %s'"
+        " -H 'Content-Type: application/json'"
     )
     tokenize = tokenize % host.check_output("cat /etc/deepseek/api-key").strip()
     words = "the quick brown fox jumps over the lazy dog "
@@ -670,14 +676,26 @@ def test_one_clients_heaviest_load_leaves_others_served(host):
 
     result = json.loads(
         host.check_output(
-            "python3 -c %s %s %s %s %s %s %d"
-            % (quote(FAIR_SHARE_LOAD), CA, key("heavy"), key("light"), MODEL, quote(prompt), max_tokens)
+            "python3 -c %s %s %s %s %s %s %d %d %d %d %d"
+            % (
+                quote(FAIR_SHARE_LOAD),
+                CA,
+                key("heavy"),
+                key("light"),
+                MODEL,
+                quote(prompt),
+                max_tokens,
+                caps["n"],
+                caps["top_logprobs"],
+                caps["stop"],
+                concurrency,
+            )
         )
     )
     alone, loaded = statistics.median(result["alone"]), statistics.median(result["loaded"])
     print("light p50 alone %.3f s, under heavy's load %.3f s (%.1fx); heavy statuses %s; 5th of heavy's: %d"
           % (alone, loaded, loaded / alone, sorted(set(result["heavy"])), result["fifth"]))  # fmt: skip
     assert result["failures"] == 0
-    assert set(result["heavy"]) == {200} and len(result["heavy"]) >= 4
-    assert result["fifth"] == 429  # its concurrency: 4 in flight
+    assert set(result["heavy"]) == {200} and len(result["heavy"]) >= concurrency
+    assert result["fifth"] == 429  # one more than its concurrency
     assert loaded <= 3 * alone, result
