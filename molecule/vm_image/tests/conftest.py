@@ -7,8 +7,9 @@ after a failed run).
 
 The two modules check that VM one after the other:
   test_vm_image.py            first boot of the baked image (nothing changed on the VM yet)
-  test_vm_image_hardening.py  then the hardening role's kernel-level areas, converged over
-                              real SSH on the same VM, and a reboot
+  test_vm_image_hardening.py  then the hardening role (every area but the vulnerability
+                              scan), converged over real SSH on the same VM, a reboot, and
+                              the lynis index
 The second one changes what the first one checks (it refreshes the apt index, gives root a
 key, hardens sshd, reboots), so the first must run first. molecule passes the files sorted
 by path ("test_vm_image.py" sorts before "test_vm_image_hardening.py": "." < "_"), and so

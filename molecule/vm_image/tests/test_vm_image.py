@@ -7,7 +7,7 @@ CIDATA disk holding the user-data (API key, model, TLS material, the administrat
 key), and checks first boot from inside the VM as that administrator.
 
 The fixtures (second bake, disk image, user-data, the VM) are session-scoped, in conftest.py:
-the same VM then gets the hardening role's kernel-level areas (test_vm_image_hardening.py),
+the same VM then gets the hardening role, every area but the vulnerability scan (test_vm_image_hardening.py),
 after every test here has seen it as first boot left it.
 """
 

@@ -1,8 +1,8 @@
 """What the hardening role does to a real kernel: the VM booted from the baked image, reached over SSH.
 
 Runs after test_vm_image.py (conftest.py keeps that order) on the same VM, which is booted
-once per run. The `hardened` fixture converges the hardening role's kernel-level areas
-(harden.yml: firewall, sysctl, ssh, audit, kernel modules) over real SSH as the first-boot
+once per run. The `hardened` fixture converges the hardening role
+(harden.yml: every area but the vulnerability scan) over real SSH as the first-boot
 administrator, from QEMU's host address 10.0.2.2, the way an operator hardens an instance
 launched from the image. Molecule `site` checks the files and the other areas in containers;
 here the loaded state is checked: auditd's rules in the kernel, sysctls applied, sshd
@@ -102,7 +102,7 @@ def write_inventory(state):
 
 @pytest.fixture(scope="module")
 def hardened(vm):
-    """The hardening role's kernel-level areas converged on the VM over real SSH (molecule/vm_image/harden.yml)."""
+    """The hardening role converged on the VM over real SSH (molecule/vm_image/harden.yml)."""
     node, _, state = vm
     for directory in RUNTIME_DIRS:
         assert node.file(directory).is_directory, directory
