@@ -53,6 +53,21 @@ TESTHOSTS = REPO_ROOT / "tests" / "testhosts" / "testhosts.py"
 SOURCE_IMAGE = "privateai-deepseek/debian-systemd:bookworm"
 BASE_REPOSITORY = "privateai-deepseek/vm-debian"
 
+
+def hardening_packages() -> list[str]:
+    """What the hardening role installs on Debian (its vars/Debian.yml) and the security audit's
+    lynis: in the base image so that under software emulation their package tasks find them
+    present instead of unpacking them at a few percent of native speed. The role's tasks still
+    run and configure them (molecule site installs them itself)."""
+    import yaml  # the venv's (ansible-core's dependency), which runs this script
+
+    os_vars = yaml.safe_load((REPO_ROOT / "roles" / "hardening" / "vars" / "Debian.yml").read_text())
+    areas = ["firewall", "audit", "updates", "pwquality", "tools"]
+    return [package for area in areas for package in os_vars[f"hardening_os_{area}_packages"]] + ["lynis"]
+
+
+HARDENING_PACKAGES = hardening_packages()
+
 # Everything that decides the content of the base image. A change gives a new hash,
 # hence a new docker tag and a new disk directory.
 RECIPE = {
@@ -65,22 +80,7 @@ RECIPE = {
         "e2fsprogs",
         "openssh-server",
         "netbase",
-        # What the hardening role and the security audit install (roles/hardening/vars/Debian.yml,
-        # playbooks/security_audit.yml), here so that under software emulation their package
-        # tasks find them present instead of unpacking them at a few percent of native speed.
-        # The role's tasks still run and configure them (molecule site installs them itself).
-        "nftables",
-        "auditd",
-        "unattended-upgrades",
-        "libpam-pwquality",
-        "debsums",
-        "apt-show-versions",
-        "apt-listchanges",
-        "needrestart",
-        "libpam-tmpdir",
-        "acct",
-        "sysstat",
-        "lynis",
+        *HARDENING_PACKAGES,
     ],
     # The local systemd image masks these for containers; a VM needs udev (interface
     # names, /dev/disk/by-label) and nothing else of the list.

@@ -187,7 +187,6 @@ def test_reboot_and_reconnect(hardened):
 
 def test_lynis_scores_the_hardened_vm(hardened):
     """The security audit playbook, as an operator runs it, against the hardened (and rebooted) VM."""
-    host, _ = hardened
     report_dir = TEST_DIR / "security-audit"
     started = time.monotonic()
     result = subprocess.run(
