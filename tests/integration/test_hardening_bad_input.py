@@ -105,6 +105,16 @@ BAD_INPUTS = {
         None,
         "hardening_firewall_extra_ports[0].cidrs[0]=monitoring is not an IPv4/IPv6 address or CIDR",
     ),
+    "proxy_is_a_hostname": (
+        GOOD + "hardening_gateway_proxies: [lb.internal]",
+        None,
+        "hardening_gateway_proxies[0]=lb.internal is not an IPv4/IPv6 address or CIDR",
+    ),
+    "negative_connection_cap": (
+        GOOD + "hardening_gateway_connections_per_source: -1",
+        None,
+        "hardening_gateway_connections_per_source=-1 must be a whole number of connections (0: no cap)",
+    ),
     "admin_cidrs_empty_with_firewall": (
         "hardening_admin_cidrs: []",
         None,

@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible_output import failure_of, recap_of
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1]
@@ -202,6 +203,63 @@ def test_administrator_reaches_ssh(listeners):
 def test_cluster_peer_reaches_only_cluster_ports(listeners):
     ports = probe_from(PEER_IP, [29500, 443, 22, 8000])
     assert ports == {"29500": "open", "443": "filtered", "22": "filtered", "8000": "filtered"}
+
+
+# Opens count TCP connections to the gateway, sends nothing on them (a slow sender), and says
+# how many the node took and how many it reset; holds them until stdin closes.
+HOLD_CONNECTIONS = textwrap.dedent(
+    """
+    import json, socket, sys
+    host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    held, reset = [], 0
+    for _ in range(count):
+        sock = socket.socket()
+        sock.settimeout(5)
+        try:
+            sock.connect((host, port))
+            held.append(sock)
+        except ConnectionRefusedError:
+            reset += 1
+            sock.close()
+    print(json.dumps({"held": len(held), "reset": reset}), flush=True)
+    sys.stdin.read()
+    """
+)
+
+
+def hold_connections(source_ip, count):
+    """A container at source_ip holding count idle connections to the gateway; stdin ends it."""
+    name = "privateai-site-hold-" + source_ip.rsplit(".", 1)[1]
+    process = subprocess.Popen(
+        ["docker", "run", "--rm", "-i", "--name", name, "--network", NETWORK, "--ip", source_ip,
+         IMAGE, "python3", "-c", HOLD_CONNECTIONS, NODE_IP, "443", str(count)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    return process, json.loads(process.stdout.readline() or "null")
+
+
+def test_the_firewall_caps_connections_per_source_but_not_the_load_balancers(host):
+    """Connections nginx has not read a request from yet are not in its per-address limit: the
+    firewall resets a source's connections over hardening_gateway_connections_per_source (the
+    role's default), while the load balancer (.21, deepseek_gateway_trusted_proxies) and other
+    sources are not held back by that source's count."""
+    defaults = yaml.safe_load((REPO_ROOT / "roles/hardening/defaults/main.yml").read_text())
+    cap = defaults["hardening_gateway_connections_per_source"]
+    client, client_counts = hold_connections(CLIENT_IP, cap + 3)
+    try:
+        assert client_counts == {"held": cap, "reset": 3}, client.stderr.read() if client_counts is None else ""
+        balancer, balancer_counts = hold_connections(ADMIN_IP, cap + 3)
+        balancer.communicate("", timeout=60)
+        assert balancer_counts == {"held": cap + 3, "reset": 0}
+        rule = host.check_output("nft list chain inet privateai_deepseek input | grep 'ct count over'")
+        assert (
+            "ip saddr @clients_ipv4 ip saddr != @proxies_ipv4 tcp dport 443 ct state new"
+            f" add @gateway_sources_ipv4 {{ ip saddr ct count over {cap} }}"
+        ) in rule
+    finally:
+        client.communicate("", timeout=60)
+    # once the connections are closed, the source connects again
+    assert probe_from(CLIENT_IP, [443]) == {"443": "open"}
 
 
 # ---- auditd, updates, services, banner, accounts --------------------------------------------
