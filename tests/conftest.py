@@ -19,6 +19,9 @@ if not _link.exists():
     _link.parent.mkdir(parents=True, exist_ok=True)
     _link.symlink_to(REPOCOLLECTIONS_PATH)
 os.environ["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS_PATH)
+# The tests read the output of their own ansible-playbook runs as JSON (a result on one line,
+# never wrapped like YAML's long strings); people get YAML (tests/unit/test_console_output.py).
+os.environ.setdefault("ANSIBLE_CALLBACK_RESULT_FORMAT", "json")
 if str(COLLECTIONS_PATH) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_PATH))
 

@@ -55,15 +55,15 @@ BASE_REPOSITORY = "privateai-deepseek/vm-debian"
 
 
 def hardening_packages() -> list[str]:
-    """What the hardening role installs on Debian (its vars/Debian.yml) and the security audit's
-    lynis: in the base image so that under software emulation their package tasks find them
-    present instead of unpacking them at a few percent of native speed. The role's tasks still
-    run and configure them (molecule site installs them itself)."""
+    """What the hardening role installs on Debian (its vars/Debian.yml, lynis among its tools):
+    in the base image so that under software emulation their package tasks find them present
+    instead of unpacking them at a few percent of native speed. The role's tasks still run and
+    configure them (molecule site installs them itself)."""
     import yaml  # the venv's (ansible-core's dependency), which runs this script
 
     os_vars = yaml.safe_load((REPO_ROOT / "roles" / "hardening" / "vars" / "Debian.yml").read_text())
     areas = ["firewall", "audit", "updates", "pwquality", "tools"]
-    return [package for area in areas for package in os_vars[f"hardening_os_{area}_packages"]] + ["lynis"]
+    return [package for area in areas for package in os_vars[f"hardening_os_{area}_packages"]]
 
 
 HARDENING_PACKAGES = hardening_packages()

@@ -551,6 +551,26 @@ def test_the_vulnerability_scan_names_a_seeded_vulnerability(host):
     )
 
 
+def test_the_audit_installs_nothing_and_names_a_missing_lynis(host):
+    """site-gated (stopped by the health gate, never hardened) has no lynis: the audit in check
+    mode changes nothing (it used to install lynis from the internet), says lynis is missing
+    with the fix, fails the floor on it, and the node still has no lynis afterwards."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / ".build" / "collections"), ANSIBLE_NOCOLOR="1")
+    gated = host.get_host("ansible://site-gated", ansible_inventory=host.backend.ansible_inventory)
+    assert gated.run("command -v lynis").rc != 0
+    result = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", "site-gated,", "-c", "community.docker.docker", "--check",
+         "-e", "security_audit_hosts=all", "-e", "security_audit_min_lynis_index=%d" % LYNIS_FLOOR,
+         str(REPO_ROOT / "playbooks" / "security_audit.yml")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "changed=0 " in recap_of(output, "site-gated"), output
+    assert "lynis is not installed on this node. The hardening role" in failure_of(output, "site-gated"), output
+    assert gated.run("command -v lynis").rc != 0
+
+
 def lynis_index(report_text):
     return int(next(line for line in report_text.splitlines() if line.startswith("hardening_index=")).split("=")[1])
 
