@@ -6,8 +6,10 @@
 
     PYTHONPATH=<collections dir> python3 -m ansible_collections.privateai.deepseek.cli.gpu_health [--json]
 
-Exit codes: 0 healthy, 1 unhealthy, 2 cannot probe (no driver, no library, bad option).
-Needs nvidia-ml-py; not ansible-core.
+Exit codes: 0 healthy (or, with --no-require-gpu, nothing to probe), 1 unhealthy, 2 cannot
+probe (no driver, no library, bad option). The flags are the module's options
+(module_utils/gpu_health_options.py), with the same defaults. Needs nvidia-ml-py where the
+PCI bus has an NVIDIA GPU; never ansible-core.
 """
 
 import argparse
@@ -17,14 +19,19 @@ import subprocess
 import sys
 
 from ansible_collections.privateai.deepseek.plugins.module_utils.gpu_health import (
-    check_node,
+    OUTCOME_CANNOT_PROBE,
+    OUTCOME_UNHEALTHY,
     format_lines,
-    no_probe_result,
+    outcome,
+    probe,
 )
 from ansible_collections.privateai.deepseek.plugins.module_utils.gpu_health_checks import CheckInputError
+from ansible_collections.privateai.deepseek.plugins.module_utils.gpu_health_options import OPTIONS, PROBE_OPTIONS
 from ansible_collections.privateai.deepseek.plugins.module_utils.node_facts import nvidia_pci_devices
+from ansible_collections.privateai.deepseek.plugins.module_utils.option_spec import add_arguments, flag, range_errors
 
 EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_CANNOT_PROBE = 0, 1, 2
+EXIT_CODES = {OUTCOME_UNHEALTHY: EXIT_UNHEALTHY, OUTCOME_CANNOT_PROBE: EXIT_CANNOT_PROBE}
 
 
 def _subprocess_run(argv):
@@ -32,57 +39,47 @@ def _subprocess_run(argv):
     return completed.returncode, completed.stdout, completed.stderr
 
 
-def _pci_gpu_count():
-    return len(nvidia_pci_devices("/")[0])
-
-
-def _parser():
+def build_parser():
     parser = argparse.ArgumentParser(
         prog="gpu_health",
         description="NVML health probe with a verdict. Exit 0 healthy, 1 unhealthy, 2 cannot probe.",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
-    parser.add_argument("--expected-gpu-count", type=int)
-    parser.add_argument("--min-driver-version")
-    parser.add_argument("--max-temperature-c", type=int)
-    parser.add_argument("--xid-watch-seconds", type=float, default=0)
-    parser.add_argument("--dcgm-diag-level", type=int, choices=(1, 2, 3))
-    parser.add_argument("--skip-check", action="append", dest="skip_checks", default=None)
-    parser.add_argument("--unhealthy-severity", choices=("info", "warning", "critical"))
-    return parser
+    return add_arguments(parser, OPTIONS)
+
+
+def _binding():
+    try:
+        import pynvml
+    except ImportError:
+        return None  # answered without it where the PCI bus has no NVIDIA GPU
+    return pynvml
 
 
 def main(argv=None, nvml=None):
-    args = _parser().parse_args(argv)
-    options = {key: value for key, value in vars(args).items() if key != "json"}
-    if nvml is None:
-        try:
-            import pynvml as nvml
-        except ImportError:
-            result = no_probe_result(
-                "nvml_python_library_missing",
-                "the Python NVML binding is not installed: pip install nvidia-ml-py",
-                _pci_gpu_count(),
-            )
-            return _emit(result, args.json, EXIT_CANNOT_PROBE)
+    args = build_parser().parse_args(argv)
+    options = vars(args)
+    errors = range_errors(options, OPTIONS, name_of=flag)
+    if errors:
+        print("gpu_health: %s" % "; ".join(errors), file=sys.stderr)
+        return EXIT_CANNOT_PROBE
     try:
-        result = check_node(
-            nvml, options, pci_gpu_count=_pci_gpu_count(), run=_subprocess_run, have_dcgmi=bool(shutil.which("dcgmi"))
+        result = probe(
+            nvml if nvml is not None else _binding(),
+            {name: options[name] for name in PROBE_OPTIONS},
+            pci_gpu_count=len(nvidia_pci_devices("/")[0]),
+            run=_subprocess_run,
+            have_dcgmi=bool(shutil.which("dcgmi")),
         )
     except CheckInputError as error:
         print("gpu_health: %s" % error, file=sys.stderr)
         return EXIT_CANNOT_PROBE
-    if result["probe_status"] != "ok":
-        return _emit(result, args.json, EXIT_CANNOT_PROBE)
-    return _emit(result, args.json, EXIT_HEALTHY if result["healthy"] else EXIT_UNHEALTHY)
-
-
-def _emit(result, as_json, code):
-    if as_json:
+    verdict, _message = outcome(result, options["require_gpu"], options["fail_on_unhealthy"])
+    if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
     else:
         print("\n".join(format_lines(result)))
-    return code
+    return EXIT_CODES.get(verdict, EXIT_HEALTHY)
 
 
 if __name__ == "__main__":

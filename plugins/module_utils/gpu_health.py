@@ -23,6 +23,13 @@ from ansible_collections.privateai.deepseek.plugins.module_utils.gpu_health_prob
 )
 
 NO_GPU_MESSAGE = "no GPUs: NVML is working but reports no NVIDIA GPU on this node"
+NO_PCI_GPU_MESSAGE = "no GPUs: no NVIDIA GPU on the PCI bus of this node (nothing to probe, nvidia-ml-py not needed)"
+NO_BINDING_MESSAGE = (
+    "nvidia-ml-py (the Python NVML binding, import name pynvml) is not installed for this Python: the"
+    " nvidia_driver role installs it in deepseek_nvml_venv (use that venv's python), or pip install nvidia-ml-py"
+)
+# What the module and the CLI do with a result: succeed, fail for want of a GPU, fail on the verdict.
+OUTCOME_OK, OUTCOME_CANNOT_PROBE, OUTCOME_UNHEALTHY = "ok", "cannot_probe", "unhealthy"
 
 
 def parse_dcgm_diag(text):
@@ -116,6 +123,31 @@ def check_node(nvml, options, pci_gpu_count=None, run=None, have_dcgmi=False):
         }
     )
     return node
+
+
+def probe(nvml, options, pci_gpu_count, run=None, have_dcgmi=False):
+    """check_node, or, where the binding could not be imported (nvml None), the answer
+    without it: no GPU on the PCI bus needs none; GPUs on the bus do."""
+    if nvml is not None:
+        return check_node(nvml, options, pci_gpu_count=pci_gpu_count, run=run, have_dcgmi=have_dcgmi)
+    settings_with_defaults({key: value for key, value in options.items() if key not in NODE_OPTIONS})
+    if not pci_gpu_count:
+        return no_probe_result("no_gpus", NO_PCI_GPU_MESSAGE, 0)
+    return no_probe_result("nvml_python_library_missing", NO_BINDING_MESSAGE, pci_gpu_count)
+
+
+NODE_OPTIONS = ("xid_watch_seconds", "dcgm_diag_level")
+
+
+def outcome(result, require_gpu=True, fail_on_unhealthy=True):
+    """OUTCOME_OK, OUTCOME_CANNOT_PROBE or OUTCOME_UNHEALTHY, and the message to fail with."""
+    if result["probe_status"] != "ok":
+        if require_gpu:
+            return OUTCOME_CANNOT_PROBE, "%s (set require_gpu: false on nodes without GPUs)" % result["message"]
+        return OUTCOME_OK, result["message"]
+    if result["healthy"] is False and fail_on_unhealthy:
+        return OUTCOME_UNHEALTHY, result["message"]
+    return OUTCOME_OK, result["message"]
 
 
 def no_probe_result(reason, message, pci_gpu_count=None, node=None):

@@ -34,94 +34,105 @@ requirements:
   - nvidia-ml-py (import name C(pynvml)) on the managed node
   - the NVIDIA driver (C(libnvidia-ml.so.1))
   - DCGM (C(dcgmi)) only for O(dcgm_diag_level)
+# BEGIN GENERATED OPTIONS (hacking/module_docs.py)
 options:
   require_gpu:
     description:
-      - Fail when the node has no usable GPU (NVML library not found, driver not
-        loaded, no GPUs).
-      - With V(false) such a node succeeds with C(gpus=[]) and C(probe_status) saying why.
+      - Fail when the node has no usable GPU (no NVIDIA GPU on the PCI bus, NVML library or nvidia-ml-py
+        not found, driver not loaded, no GPUs).
+      - With V(false) such a node succeeds with C(gpus=[]) and C(probe_status) saying why. A node with
+        no NVIDIA GPU on the PCI bus needs no nvidia-ml-py for that answer.
     type: bool
     default: true
   fail_on_unhealthy:
-    description: Fail the task when the verdict is unhealthy. With V(false) it only reports.
+    description:
+      - 'Fail (the CLI: exit 1) when the verdict is unhealthy. With V(false) it only reports.'
     type: bool
     default: true
   expected_gpu_count:
-    description: GPUs the node must have; fewer is a C(critical) issue.
+    description:
+      - GPUs the node must have; fewer is a C(critical) issue.
     type: int
   min_driver_version:
-    description: Oldest acceptable driver; an older one is a C(warning).
+    description:
+      - Oldest acceptable driver; an older one is a C(warning).
     type: str
     default: 550.54.14
   max_temperature_c:
     description:
       - GPU temperature at which a C(warning) is raised.
-      - Default is O(temperature_margin_c) under the GPU's own slowdown threshold (85 C
-        when NVML does not give one).
+      - Default is O(temperature_margin_c) under the GPU's own slowdown threshold (85 C when NVML does
+        not give one).
     type: int
   temperature_margin_c:
-    description: Margin under the slowdown threshold used when O(max_temperature_c) is not set.
+    description:
+      - Margin under the slowdown threshold used when O(max_temperature_c) is not set.
     type: int
     default: 5
   max_uncorrected_ecc:
-    description: Volatile uncorrected ECC errors tolerated; more is C(critical).
+    description:
+      - Volatile uncorrected ECC errors tolerated; more is C(critical).
     type: int
     default: 0
   max_retired_pages:
-    description: Retired pages (pre-Ampere GPUs) at which the board is due for replacement.
+    description:
+      - Retired pages (pre-Ampere GPUs) at which the board is due for replacement.
     type: int
     default: 60
   pcie_load_threshold_percent:
     description:
-      - GPU utilisation at or above which the PCIe link is judged. Idle links downshift
-        to save power, so a slow link on an idle GPU is only reported as C(info).
+      - GPU utilisation at or above which the PCIe link is judged. Idle links downshift to save power,
+        so a slow link on an idle GPU is only reported as C(info).
     type: int
     default: 10
   expect_nvlink:
     description:
       - Whether every NVLink link NVML reports must be up.
-      - V(auto) expects it on nodes where at least one link is active (HGX/DGX, NVLink
-        bridges) and not on PCIe-only nodes.
+      - V(auto) expects it on nodes where at least one link is active (HGX/DGX, NVLink bridges) and not
+        on PCIe-only nodes.
     type: str
-    choices: [auto, "true", "false"]
     default: auto
+    choices: [auto, 'true', 'false']
   throttle_reasons:
-    description: Clock-event reasons that count as an issue when active.
+    description:
+      - Clock-event reasons that count as an issue when active.
     type: list
     elements: str
     default: [hw_slowdown, hw_thermal_slowdown, hw_power_brake_slowdown, sw_thermal_slowdown]
   require_persistence_mode:
-    description: Raise a C(warning) when persistence mode is off.
+    description:
+      - Raise a C(warning) when persistence mode is off.
     type: bool
     default: true
   skip_checks:
-    description: Checks to leave out (by the C(check) names in the issues).
+    description:
+      - Checks to leave out (by the C(check) names in the issues).
     type: list
     elements: str
     default: []
-    choices: [nvml_visible, gpu_count, gpu_lost, driver_version, persistence_mode, ecc_mode,
-              ecc_uncorrected, retired_pages, row_remap, temperature, throttle, pcie_link, nvlink,
-              fabric, mig, xid, dcgm]
+    choices: [nvml_visible, gpu_count, gpu_lost, driver_version, persistence_mode, ecc_mode, ecc_uncorrected,
+      retired_pages, row_remap, temperature, throttle, pcie_link, nvlink, fabric, mig, xid, dcgm]
   unhealthy_severity:
-    description: Lowest issue severity that makes the node unhealthy.
+    description:
+      - Lowest issue severity that makes the node unhealthy.
     type: str
-    choices: [info, warning, critical]
     default: warning
+    choices: [info, warning, critical]
   xid_watch_seconds:
     description:
-      - Watch NVML's event API for XID errors this many seconds and judge each XID seen
-        against a table of the common codes (48, 63, 64, 74, 79, 92, 94, 95, 119, 120 and
-        more). V(0) does not watch.
+      - Watch NVML's event API for XID errors this many seconds (a watch blocks the run that long) and
+        judge each XID seen against a table of the common codes (48, 63, 64, 74, 79, 92, 94, 95, 119,
+        120 and more). V(0) does not watch.
       - Only XIDs raised during the window are seen; the kernel log keeps older ones.
     type: float
-    default: 0
+    default: 0.0
   dcgm_diag_level:
     description:
-      - Also run C(dcgmi diag -r LEVEL -j) and fold its verdict in (failures are
-        C(critical), warnings C(warning)). Level 1 takes seconds, 2 about two minutes,
-        3 up to half an hour and loads the GPUs.
+      - Also run C(dcgmi diag -r LEVEL -j) and fold its verdict in (failures are C(critical), warnings
+        C(warning)). Level 1 takes seconds, 2 about two minutes, 3 up to half an hour and loads the GPUs.
     type: int
     choices: [1, 2, 3]
+# END GENERATED OPTIONS
 attributes:
   check_mode:
     support: full
@@ -315,92 +326,52 @@ ansible_facts:
       type: dict
 """
 
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.privateai.deepseek.plugins.module_utils.gpu_health import (
-    check_node,
-    no_probe_result,
+    OUTCOME_OK,
+    outcome,
+    probe,
 )
-from ansible_collections.privateai.deepseek.plugins.module_utils.gpu_health_checks import (
-    CHECK_NAMES,
-    DEFAULTS,
-    CheckInputError,
-)
+from ansible_collections.privateai.deepseek.plugins.module_utils.gpu_health_checks import CheckInputError
+from ansible_collections.privateai.deepseek.plugins.module_utils.gpu_health_options import OPTIONS, PROBE_OPTIONS
 from ansible_collections.privateai.deepseek.plugins.module_utils.node_facts import nvidia_pci_devices
+from ansible_collections.privateai.deepseek.plugins.module_utils.option_spec import argument_spec, range_errors
 
 try:
     import pynvml
-
-    PYNVML_IMPORT_ERROR = None
 except ImportError:
+    # Answered without it where the PCI bus has no NVIDIA GPU; named as missing where it has.
     pynvml = None
-    PYNVML_IMPORT_ERROR = traceback.format_exc()
-
-SETTING_OPTIONS = tuple(DEFAULTS)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            require_gpu=dict(type="bool", default=True),
-            fail_on_unhealthy=dict(type="bool", default=True),
-            expected_gpu_count=dict(type="int"),
-            min_driver_version=dict(type="str", default=DEFAULTS["min_driver_version"]),
-            max_temperature_c=dict(type="int"),
-            temperature_margin_c=dict(type="int", default=DEFAULTS["temperature_margin_c"]),
-            max_uncorrected_ecc=dict(type="int", default=DEFAULTS["max_uncorrected_ecc"]),
-            max_retired_pages=dict(type="int", default=DEFAULTS["max_retired_pages"]),
-            pcie_load_threshold_percent=dict(type="int", default=DEFAULTS["pcie_load_threshold_percent"]),
-            expect_nvlink=dict(type="str", default="auto", choices=["auto", "true", "false"]),
-            throttle_reasons=dict(type="list", elements="str", default=DEFAULTS["throttle_reasons"]),
-            require_persistence_mode=dict(type="bool", default=True),
-            skip_checks=dict(type="list", elements="str", default=[], choices=list(CHECK_NAMES)),
-            unhealthy_severity=dict(type="str", default="warning", choices=["info", "warning", "critical"]),
-            xid_watch_seconds=dict(type="float", default=0),
-            dcgm_diag_level=dict(type="int", choices=[1, 2, 3]),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(OPTIONS), supports_check_mode=True)
     params = module.params
-    if params["xid_watch_seconds"] < 0 or params["xid_watch_seconds"] > 600:
-        module.fail_json(msg="xid_watch_seconds must be between 0 and 600 (a watch blocks the play that long)")
+    errors = range_errors(params, OPTIONS)
+    if errors:
+        module.fail_json(msg="; ".join(errors))
     pci_gpus, pci_nvswitches = nvidia_pci_devices("/")
-    pci_gpu_count = len(pci_gpus)
-
-    if pynvml is None:
-        if params["require_gpu"] or pci_gpu_count:
-            module.fail_json(msg=missing_required_lib("nvidia-ml-py"), exception=PYNVML_IMPORT_ERROR)
-        result = no_probe_result(
-            "nvml_python_library_missing", "no NVIDIA GPU on the PCI bus and nvidia-ml-py not installed", 0
+    dcgmi = module.get_bin_path("dcgmi")
+    try:
+        result = probe(
+            pynvml,
+            {name: params[name] for name in PROBE_OPTIONS},
+            pci_gpu_count=len(pci_gpus),
+            run=lambda argv: module.run_command([dcgmi] + argv[1:]),
+            have_dcgmi=dcgmi is not None,
         )
-    else:
-        options = {key: params[key] for key in SETTING_OPTIONS}
-        options["xid_watch_seconds"] = params["xid_watch_seconds"]
-        options["dcgm_diag_level"] = params["dcgm_diag_level"]
-        dcgmi = module.get_bin_path("dcgmi")
-        try:
-            result = check_node(
-                pynvml,
-                options,
-                pci_gpu_count=pci_gpu_count,
-                run=lambda argv: module.run_command([dcgmi] + argv[1:]),
-                have_dcgmi=dcgmi is not None,
-            )
-        except CheckInputError as error:
-            module.fail_json(msg=str(error))
+    except CheckInputError as error:
+        module.fail_json(msg=str(error))
 
     # NVSwitch baseboards (HGX/DGX 8-GPU) need nvidia-fabricmanager; NVML shows its effect per GPU (fabric).
     result["nvswitch_count"] = len(pci_nvswitches)
     fact = dict(result)
     result = dict(result, changed=False, ansible_facts={"gpu_health": fact})
-    if result["probe_status"] != "ok":
-        if params["require_gpu"]:
-            module.fail_json(msg="%s (set require_gpu: false on nodes without GPUs)" % result["message"], **result)
-        module.exit_json(**result)
-    if not result["healthy"] and params["fail_on_unhealthy"]:
-        module.fail_json(msg=result["message"], **result)
+    verdict, message = outcome(result, params["require_gpu"], params["fail_on_unhealthy"])
+    if verdict != OUTCOME_OK:
+        module.fail_json(msg=message, **result)
     module.exit_json(**result)
 
 

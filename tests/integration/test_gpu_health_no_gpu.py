@@ -91,3 +91,39 @@ def test_cli_exit_code_2_and_message():
     result = json.loads(run.stdout)
     assert result["probe_status"] == "nvml_library_not_found"
     assert result["message"].startswith("NVML library not found")
+
+
+@pytest.fixture(scope="module")
+def python_without_nvml(tmp_path_factory):
+    """A Python with nothing but its standard library: a node where nvidia-ml-py was never installed."""
+    venv = tmp_path_factory.mktemp("no-nvml") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    assert subprocess.run([str(python), "-c", "import pynvml"], capture_output=True).returncode != 0
+    return python
+
+
+def test_a_node_without_gpu_or_nvidia_ml_py_gets_the_documented_answer(tmp_path, python_without_nvml):
+    """No NVIDIA GPU on the PCI bus and no nvidia-ml-py: "no GPUs" (it used to be Ansible's
+    generic "Failed to import the required Python library (nvidia-ml-py)")."""
+    run = run_playbook(tmp_path, "-e", f"ansible_python_interpreter={python_without_nvml}")
+    output = run.stdout + run.stderr
+    assert run.returncode == 2, output
+    assert "Failed to import the required Python library" not in output
+    assert "no GPUs: no NVIDIA GPU on the PCI bus of this node" in output
+    assert json.loads((tmp_path / "gpu-health.json").read_text())["localhost"]["probe_status"] == "no_gpus"
+
+    run = run_playbook(
+        tmp_path, "-e", f"ansible_python_interpreter={python_without_nvml}", "-e", "gpu_health_require_gpu=false"
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads((tmp_path / "gpu-health.json").read_text())["localhost"]["probe_status"] == "no_gpus"
+
+
+def test_the_cli_without_nvidia_ml_py_names_the_same_state(python_without_nvml):
+    run = subprocess.run(
+        [str(python_without_nvml), "-m", "ansible_collections.privateai.deepseek.cli.gpu_health", "--json"],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(COLLECTIONS)),
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert json.loads(run.stdout)["probe_status"] == "no_gpus"

@@ -4,6 +4,7 @@ import json
 
 import pynvml
 import pytest
+from ansible.module_utils.testing import patch_module_args
 from fake_nvml import GPU_IS_LOST, NOT_SUPPORTED, Fail, FakeNvml, h200, hgx_h200, l40s, v100
 
 from ansible_collections.privateai.deepseek.cli import gpu_health as gpu_health_cli
@@ -505,7 +506,7 @@ def test_decoders():
 
 
 def test_cli_exit_codes_and_json(capsys, monkeypatch):
-    monkeypatch.setattr(gpu_health_cli, "_pci_gpu_count", lambda: 8)
+    monkeypatch.setattr(gpu_health_cli, "nvidia_pci_devices", lambda root: ([{}] * 8, []))
     assert gpu_health_cli.main(["--json"], nvml=FakeNvml(hgx_h200())) == 0
     assert json.loads(capsys.readouterr().out)["healthy"] is True
     assert gpu_health_cli.main([], nvml=FakeNvml(hgx_h200({3: {"remapped_rows": (0, 1, 1, 0)}}))) == 1
@@ -514,5 +515,32 @@ def test_cli_exit_codes_and_json(capsys, monkeypatch):
     assert out[-1].startswith("CRITICAL GPU 3 [row_remap] GPU 3 (00000000:5D:00.0) has a row remap pending -> Reset")
     assert gpu_health_cli.main([], nvml=FakeNvml([], init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)) == 2
     assert capsys.readouterr().out.startswith("NVML library not found")
-    assert gpu_health_cli.main(["--skip-check", "nope"], nvml=FakeNvml(hgx_h200())) == 2
-    assert "unknown check(s) nope" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        gpu_health_cli.main(["--skip-checks", "nope"], nvml=FakeNvml(hgx_h200()))
+    assert exit_info.value.code == 2
+    assert "argument --skip-checks: nope: not one of nvml_visible, gpu_count" in capsys.readouterr().err
+    assert gpu_health_cli.main(["--xid-watch-seconds", "700"], nvml=FakeNvml(hgx_h200())) == 2
+    assert "--xid-watch-seconds must be between 0 and 600, got 700.0" in capsys.readouterr().err
+    assert (
+        gpu_health_cli.main(["--no-fail-on-unhealthy"], nvml=FakeNvml(hgx_h200({3: {"remapped_rows": (0, 1, 1, 0)}})))
+        == 0
+    )
+    capsys.readouterr()
+
+
+def test_cli_and_module_name_the_same_states(capsys, monkeypatch):
+    """Without nvidia-ml-py the CLI answers as the module does (it used to say another state)."""
+    from ansible_collections.privateai.deepseek.plugins.modules import gpu_health as module
+
+    for pci_gpus, state in ((0, "no_gpus"), (8, "nvml_python_library_missing")):
+        monkeypatch.setattr(gpu_health_cli, "_binding", lambda: None)
+        monkeypatch.setattr(gpu_health_cli, "nvidia_pci_devices", lambda root, n=pci_gpus: ([{}] * n, []))
+        assert gpu_health_cli.main(["--json", "--no-require-gpu"]) == 0
+        cli_state = json.loads(capsys.readouterr().out)["probe_status"]
+        assert gpu_health_cli.main(["--json"]) == 2
+        capsys.readouterr()
+        monkeypatch.setattr(module, "pynvml", None)
+        monkeypatch.setattr(module, "nvidia_pci_devices", lambda root, n=pci_gpus: ([{}] * n, []))
+        with patch_module_args({"require_gpu": False}), pytest.raises(SystemExit):
+            module.main()
+        assert cli_state == json.loads(capsys.readouterr().out)["probe_status"] == state

@@ -62,16 +62,24 @@ def test_no_driver_fails_unless_gpus_are_optional(capsys, monkeypatch):
     assert result["probe_status"] == "driver_not_loaded"
 
 
-def test_missing_python_library(capsys, monkeypatch):
+def test_without_the_python_library(capsys, monkeypatch):
+    # No NVIDIA GPU on the PCI bus: the answer needs no nvidia-ml-py (it used to be Ansible's
+    # generic "Failed to import the required Python library").
     code, result = run_module(capsys, monkeypatch, {}, None, pci_gpus=0)
-    assert code == 1
-    assert "nvidia-ml-py" in result["msg"]
-    # A CPU-only node in a mixed fleet needs neither the library nor a GPU...
+    assert code == 1 and result["probe_status"] == "no_gpus"
+    assert result["msg"] == (
+        "no GPUs: no NVIDIA GPU on the PCI bus of this node (nothing to probe, nvidia-ml-py not needed)"
+        " (set require_gpu: false on nodes without GPUs)"
+    )
+    # A CPU-only node in a mixed fleet then succeeds...
     code, result = run_module(capsys, monkeypatch, {"require_gpu": False}, None, pci_gpus=0)
-    assert code == 0 and result["probe_status"] == "nvml_python_library_missing"
-    # ...but a node with GPUs on its bus does need the library.
-    code, result = run_module(capsys, monkeypatch, {"require_gpu": False}, None, pci_gpus=8)
-    assert code == 1 and "nvidia-ml-py" in result["msg"]
+    assert code == 0 and result["probe_status"] == "no_gpus" and result["gpus"] == []
+    # ...but a node with GPUs on its bus does need the library, and is told where it comes from.
+    for require_gpu in (True, False):
+        code, result = run_module(capsys, monkeypatch, {"require_gpu": require_gpu}, None, pci_gpus=8)
+        assert code == (1 if require_gpu else 0) and result["probe_status"] == "nvml_python_library_missing"
+        assert "nvidia-ml-py (the Python NVML binding, import name pynvml) is not installed" in result["message"]
+        assert "deepseek_nvml_venv" in result["message"]
 
 
 @pytest.mark.parametrize(

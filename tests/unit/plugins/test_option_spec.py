@@ -1,0 +1,154 @@
+"""One declaration per option (module_utils/*_options.py): the module's argument spec and
+DOCUMENTATION, the CLI's flags and the playbook's variables must all agree with it.
+
+Each test here fails when one of them is written by hand and drifts: an option missing
+from the CLI (as model_profile was), another default, a range only one entry point checks.
+"""
+
+import argparse
+import importlib
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.privateai.deepseek.plugins.module_utils import option_spec
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+_spec = importlib.util.spec_from_file_location("module_docs", REPO_ROOT / "hacking" / "module_docs.py")
+module_docs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(module_docs)
+PACKAGE = "ansible_collections.privateai.deepseek"
+MODULES = sorted(module_docs.MODULES)
+
+
+def _module(name):
+    return importlib.import_module("%s.plugins.modules.%s" % (PACKAGE, name))
+
+
+def _captured_argument_spec(name, monkeypatch):
+    """The argument_spec the module hands AnsibleModule (captured, the module never runs)."""
+    module = _module(name)
+    captured = {}
+
+    class Captured(Exception):
+        pass
+
+    def capture(argument_spec, **_kwargs):
+        captured.update(argument_spec)
+        raise Captured
+
+    monkeypatch.setattr(module, "AnsibleModule", capture)
+    with patch_module_args({}), pytest.raises(Captured):
+        module.main()
+    return captured
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_the_generated_docs_are_current(name):
+    for path, text in module_docs.expected_files(name).items():
+        assert path.read_text() == text, "%s differs from the options: run python hacking/module_docs.py" % path
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_documentation_and_argument_spec_agree(name, monkeypatch):
+    documented = yaml.safe_load(_module(name).DOCUMENTATION)["options"]
+    spec = _captured_argument_spec(name, monkeypatch)
+    assert sorted(documented) == sorted(spec)
+    for option, entry in spec.items():
+        for key in ("type", "default", "choices", "elements", "required"):
+            assert documented[option].get(key) == entry.get(key), (option, key)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_the_cli_has_every_option_with_its_default_and_choices(name):
+    options = importlib.import_module("%s.plugins.module_utils.%s_options" % (PACKAGE, name)).OPTIONS
+    cli = importlib.import_module("%s.cli.%s" % (PACKAGE, name))
+    actions = {action.dest: action for action in cli.build_parser()._actions}
+    for option, entry in options.items():
+        if entry.get("cli") is False:
+            continue
+        assert option in actions, "%s has no CLI flag %s" % (option, option_spec.flag(option))
+        assert actions[option].default == entry.get("default"), option
+        if entry.get("choices") and entry.get("type") != "list":
+            assert list(actions[option].choices) == entry["choices"], option
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_the_playbook_passes_every_option_and_no_default_of_its_own(name):
+    about = module_docs.MODULES[name]
+    options = importlib.import_module("%s.plugins.module_utils.%s_options" % (PACKAGE, name)).OPTIONS
+    plays = yaml.safe_load((REPO_ROOT / about["playbook"]).read_text())
+    tasks = [task for play in plays for task in play.get("tasks", []) if "%s.%s" % ("privateai.deepseek", name) in task]
+    assert len(tasks) == 1
+    arguments = tasks[0]["privateai.deepseek.%s" % name]
+    assert sorted(arguments) == sorted(options)
+    own = {
+        option: value
+        for option, value in arguments.items()
+        if value != "{{ %s%s | default(omit) }}" % (about["prefix"], option)
+    }
+    # decided by the playbook after the report, from gpu_health_fail_on_unhealthy
+    assert own == ({"fail_on_unhealthy": False} if name == "gpu_health" else {})
+
+
+OPTIONS = {
+    "count": {"type": "int", "default": 3, "minimum": 1, "maximum": 10, "description": ["How many C(things)."]},
+    "rates": {"type": "list", "elements": "float", "minimum": 0, "description": ["Rates."]},
+    "mode": {"type": "str", "choices": ["a", "b"], "default": "a", "description": ["Mode."]},
+    "checks": {"type": "list", "elements": "str", "default": [], "choices": ["x", "y"], "description": ["Checks."]},
+    "verify": {"type": "bool", "default": True, "description": ["Verify O(count=3)."]},
+    "extra": {"type": "dict", "description": ["Extra."]},
+    "secret": {"type": "str", "no_log": True, "cli": False, "description": ["Not a flag."]},
+}
+
+
+def _parse(*argv):
+    return vars(option_spec.add_arguments(argparse.ArgumentParser(), OPTIONS).parse_args(argv))
+
+
+def test_cli_flags_follow_the_declaration():
+    assert _parse() == {"count": 3, "rates": None, "mode": "a", "checks": [], "verify": True, "extra": None}
+    parsed = _parse("--count", "4", "--rates", "1.5,2", "--mode", "b", "--checks", "x,y", "--no-verify",
+                    "--extra", json.dumps({"k": 1}))  # fmt: skip
+    assert parsed == {
+        "count": 4,
+        "rates": [1.5, 2.0],
+        "mode": "b",
+        "checks": ["x", "y"],
+        "verify": False,
+        "extra": {"k": 1},
+    }
+
+
+@pytest.mark.parametrize("argv", [["--checks", "x,z"], ["--mode", "c"], ["--rates", "1,fast"], ["--extra", "[1]"]])
+def test_cli_refuses_what_the_module_refuses(argv, capsys):
+    with pytest.raises(SystemExit):
+        _parse(*argv)
+    assert "argument %s" % argv[0] in capsys.readouterr().err
+
+
+def test_ranges_are_checked_and_named_per_entry_point():
+    values = {"count": 11, "rates": [1.0, -2.0]}
+    assert option_spec.range_errors(values, OPTIONS) == [
+        "count must be between 1 and 10, got 11",
+        "rates must be at least 0, got -2.0",
+    ]
+    assert option_spec.range_errors({"count": 0}, OPTIONS, name_of=option_spec.flag) == [
+        "--count must be between 1 and 10, got 0"
+    ]
+    assert option_spec.range_errors({"count": 10, "rates": [0.0]}, OPTIONS) == []
+
+
+def test_argument_spec_and_documentation_come_from_the_declaration():
+    assert option_spec.argument_spec(OPTIONS)["secret"] == {"type": "str", "no_log": True}
+    assert "minimum" not in option_spec.argument_spec(OPTIONS)["count"]
+    assert option_spec.documentation(OPTIONS)["count"] == {
+        "description": ["How many C(things)."],
+        "type": "int",
+        "default": 3,
+    }
+    assert option_spec.plain("Verify O(count=3) and C(x).") == "Verify count=3 and x."
