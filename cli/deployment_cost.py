@@ -102,8 +102,14 @@ def build_parser():
     add("--data-sensitivity", choices=SENSITIVITY_LEVELS, help="default internal")
     add("--team-runs-kubernetes", action="store_true", default=None, help="the team already runs Kubernetes")
     add("--tokens-per-s-per-node", type=float, dest="output_tokens_per_s_per_node", metavar="TOK_S",
-        help="output tokens/s one node serves within the SLO (a --benchmark-file figure wins)")  # fmt: skip
+        help="output tokens/s one node serves within the SLO (wins over --benchmark-file)")  # fmt: skip
     add("--benchmark-file", metavar="FILE", help="inference_benchmark JSON (benchmark.json or the CLI's --output)")
+    add("--priced-gpu-model", help="GPU model of the priced node (a benchmark on another is not used)")
+    add("--priced-gpu-count", type=int, help="GPUs per priced node")
+    add("--priced-model", help="served model name the priced node runs")
+    add("--priced-precision", help="its precision, e.g. fp8, bf16")
+    add("--use-benchmark", choices=("matching", "always", "never"), default="matching",
+        help="matching: only hosts measured on the priced node's hardware and model (default)")  # fmt: skip
     add("--price", action="append", metavar="NAME=VALUE", help="override a price (repeatable)")
     add("--assume", action="append", metavar="NAME=VALUE", help="override an assumption (repeatable)")
     add("--weight", action="append", metavar="CRITERION=W", help="weight of a criterion (repeatable)")
@@ -155,7 +161,14 @@ def main(argv=None):
     try:
         options = options_from_args(args)
         benchmark = load_benchmark_file(args.benchmark_file) if args.benchmark_file else None
-        result = evaluate(benchmark=benchmark, benchmark_name=args.benchmark_file or "benchmark_file", **options)
+        priced = dict((key, getattr(args, "priced_" + key)) for key in ("gpu_model", "gpu_count", "model", "precision"))
+        result = evaluate(
+            benchmark=benchmark,
+            benchmark_name=args.benchmark_file or "benchmark_file",
+            priced_node=dict((key, value) for key, value in priced.items() if value is not None),
+            use_benchmark=args.use_benchmark,
+            **options,
+        )
     except CostInputError as error:
         print("deployment_cost: bad input: %s" % error, file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -190,6 +190,8 @@ def evaluate(
     output_tokens_per_s_per_node=None,
     benchmark=None,
     benchmark_name="benchmark_file",
+    priced_node=None,
+    use_benchmark="matching",
 ):
     """Cost, eligibility, score and rank of each scheme for one workload.
 
@@ -198,7 +200,9 @@ def evaluate(
     deployment_cost_capacity). Raises CostInputError on bad input.
     """
     inputs = normalize_inputs(workload, prices, assumptions, weights, matrix, schemes)
-    capacity = resolve_capacity(output_tokens_per_s_per_node, benchmark, inputs["workload"], benchmark_name)
+    capacity = resolve_capacity(
+        output_tokens_per_s_per_node, benchmark, inputs["workload"], benchmark_name, priced_node, use_benchmark
+    )
     inputs["output_tokens_per_s_per_node"] = capacity["output_tokens_per_s_per_node"]
     adjusted = _adjusted_matrix(inputs, matrix)
     volume = inputs["workload"]["requests_per_month"]

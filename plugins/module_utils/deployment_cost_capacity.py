@@ -6,14 +6,17 @@
 
 The figure comes from, in order of preference:
 
-1. an inference_benchmark result (the measured figure wins over a given one, and the
-   report says so), in any of the shapes it is written in:
+1. output_tokens_per_s_per_node as given (an explicit figure always beats a file; a
+   benchmark given too is named in the summary as not used);
+2. an inference_benchmark result whose measured_on matches the priced node
+   (deployment_cost_match; use_benchmark: always takes it anyway, never ignores it), in
+   any of the shapes it is written in:
    - the playbook's .build/reports/benchmark.json: {host: report};
    - the CLI's --output file: one report;
    - a report is {"mode": "single", "result": {...}}, {"mode": "sweep", "points":
      [...]} or {"mode": "slo_search", "search": {"trials": [{"result": ...}], "best":
-     {...}, "best_rate": ...}}; a bare result dict or a list of results also works;
-2. output_tokens_per_s_per_node as given;
+     {...}, "best_rate": ...}}; a bare result dict or a list of results also works (they
+     say nothing of what they measured, so only use_benchmark: always takes them);
 3. the reference default (1,000 tokens/s: the reference workload's peak on one node).
 
 A load point meets the SLO when requests completed, its error rate is within the
@@ -34,6 +37,11 @@ from ansible_collections.privateai.deepseek.plugins.module_utils.deployment_cost
     CostInputError,
     check_number,
     is_number,
+)
+from ansible_collections.privateai.deepseek.plugins.module_utils.deployment_cost_match import (
+    describe,
+    measured_records,
+    mismatches,
 )
 
 METRIC_LABELS = {"ttft": "TTFT", "tpot": "TPOT", "e2el": "E2EL"}
@@ -171,10 +179,13 @@ def _host_best(points, latency_slo_ms, metric, percentile):
     return best, closest, passing
 
 
-def measured_capacity(data, latency_slo_ms, metric="e2el", percentile=99.0, name="benchmark_file"):
+def measured_capacity(data, latency_slo_ms, metric="e2el", percentile=99.0, name="benchmark_file", only_hosts=None):
     """The measured figure: a dict with output_tokens_per_s_per_node (None when no point
-    meets the SLO), the chosen host and load point, and a per-host summary."""
+    meets the SLO), the chosen host and load point, and a per-host summary. only_hosts:
+    the hosts whose figures may count (the others are left out)."""
     hosts, skipped = benchmark_hosts(data)
+    if only_hosts is not None:
+        hosts = dict((host, points) for host, points in hosts.items() if host in only_hosts)
     summary, chosen, checked = {}, None, 0
     for host, points in sorted(hosts.items()):
         best, closest, passing = _host_best(points, latency_slo_ms, metric, percentile)
@@ -224,88 +235,122 @@ def _no_point_text(measured):
     return text + ")"
 
 
-def resolve_capacity(given=None, benchmark=None, workload=None, benchmark_name="benchmark_file"):
+def resolve_capacity(
+    given=None,
+    benchmark=None,
+    workload=None,
+    benchmark_name="benchmark_file",
+    priced_node=None,
+    use_benchmark="matching",
+):
     """Capacity per node and where it came from.
 
     given: output_tokens_per_s_per_node or None. benchmark: None, a number (used as a
     measured figure), or parsed benchmark JSON. workload: the normalized workload (its
-    latency SLO judges the benchmark points). Returns output_tokens_per_s_per_node,
-    source ('measured', 'given' or 'default'), given, measured, summary, notes.
+    latency SLO judges the benchmark points). priced_node, use_benchmark: see
+    deployment_cost_match. Returns output_tokens_per_s_per_node, source ('measured',
+    'given' or 'default'), given, measured, summary, notes.
     """
     if given is not None:
         given = check_number(
             "output_tokens_per_s_per_node", given, strict=True, hint=HINTS["output_tokens_per_s_per_node"]
         )
     capacity = {"given": given, "measured": None, "notes": []}
-    measured = None
+    if given is not None:
+        capacity.update(output_tokens_per_s_per_node=given, source="given")
+        capacity["summary"] = "%s tok/s per node, as given (output_tokens_per_s_per_node)." % _tokens(given)
+        if benchmark is not None:
+            capacity["summary"] += " The benchmark in %s was not used: a figure given explicitly wins." % benchmark_name
+        return capacity
+    unused = None
     if is_number(benchmark):
         value = check_number(benchmark_name, benchmark, strict=True, hint=HINTS["output_tokens_per_s_per_node"])
         measured = {"file": benchmark_name, "output_tokens_per_s_per_node": value, "host": None, "load": None}
-        detail = "%s tok/s per node, measured (%s)" % (_tokens(value), benchmark_name)
-    elif benchmark is not None:
-        measured = measured_capacity(
-            benchmark,
-            workload["latency_slo_ms"],
-            workload["latency_metric"],
-            workload["latency_percentile"],
-            benchmark_name,
-        )
-        for host, why in sorted(measured["skipped_hosts"].items()):
-            capacity["notes"].append("benchmark host %s skipped: %s" % (host, why))
-        if measured["output_tokens_per_s_per_node"] is None:
-            text = _no_point_text(measured)
-            if given is None:
-                raise CostInputError(
-                    "%s: %s; benchmark at a lower load, relax workload.latency_slo_ms, "
-                    "or give output_tokens_per_s_per_node" % (benchmark_name, text)
-                )
-            capacity.update(output_tokens_per_s_per_node=given, source="given", measured=measured)
-            capacity["summary"] = "%s tok/s per node, as given. The benchmark could not replace it: %s." % (
-                _tokens(given),
-                text,
-            )
-            capacity["notes"].append("the benchmark does not meet the latency SLO: " + text)
-            return capacity
-        value = measured["output_tokens_per_s_per_node"]
-        passing = sum(entry["points_meeting_slo"] for entry in measured["hosts"].values())
-        detail = (
-            "%s tok/s per node, measured: the highest output throughput of the benchmark points meeting %s <= %s ms"
-            % (
-                _tokens(value),
-                measured["slo"],
-                _ms(measured["latency_slo_ms"]),
-            )
-        )
-        detail += " (%d of %d met it; chosen: %s%s, %s ms)" % (
-            passing,
-            measured["points_checked"],
-            measured["load"],
-            "" if measured["host"] == "benchmark" else " on " + measured["host"],
-            _ms(measured["latency_ms"]),
-        )
-        if len(measured["hosts"]) > 1:
-            detail += "; the slowest of %d hosts counts" % len(measured["hosts"])
-        _length_note(capacity, measured, workload)
-    if measured is not None:
         capacity.update(output_tokens_per_s_per_node=value, source="measured", measured=measured)
-        capacity["summary"] = detail
-        if given is not None:
-            capacity["summary"] += "; it replaces the given %s tok/s per node" % _tokens(given)
-            capacity["notes"].append(
-                "the measured %s tok/s per node wins over the given %s" % (_tokens(value), _tokens(given))
-            )
-        capacity["summary"] += "."
+        capacity["summary"] = "%s tok/s per node, measured (%s)." % (_tokens(value), benchmark_name)
         return capacity
-    if given is not None:
-        capacity.update(output_tokens_per_s_per_node=given, source="given")
-        capacity["summary"] = "%s tok/s per node, as given (not measured here)." % _tokens(given)
-        return capacity
+    if benchmark is not None and use_benchmark != "never":
+        usable, unused = _usable_hosts(benchmark, priced_node, use_benchmark, capacity["notes"])
+        if usable:
+            return _measured(capacity, benchmark, workload, benchmark_name, usable)
+    elif benchmark is not None:
+        unused = "use_benchmark is never"
     capacity.update(output_tokens_per_s_per_node=DEFAULT_OUTPUT_TOKENS_PER_S_PER_NODE, source="default")
-    capacity["summary"] = (
-        "%s tok/s per node, the reference default (assumed: neither measured nor given). "
-        "Run playbooks/benchmark.yml and pass its benchmark.json for a figure of your own."
-        % _tokens(DEFAULT_OUTPUT_TOKENS_PER_S_PER_NODE)
+    capacity["summary"] = "%s tok/s per node, the reference default (assumed: neither measured nor given)." % _tokens(
+        DEFAULT_OUTPUT_TOKENS_PER_S_PER_NODE
     )
+    if unused:
+        capacity["summary"] += (
+            " The benchmark in %s was not used: %s. Give output_tokens_per_s_per_node, benchmark the priced node,"
+            " or set use_benchmark: always to use it anyway." % (benchmark_name, unused)
+        )
+    else:
+        capacity["summary"] += " Run playbooks/benchmark.yml on the priced hardware for a figure of your own."
+    return capacity
+
+
+def _usable_hosts(benchmark, priced_node, use_benchmark, notes):
+    """The hosts whose figures may price the node, and why the others may not (or None)."""
+    benchmark_hosts(benchmark)  # a malformed file fails here, naming what is wrong
+    records = measured_records(benchmark)
+    refused = dict((host, mismatches(record, priced_node)) for host, record in records.items())
+    refused = dict((host, reasons) for host, reasons in refused.items() if reasons)
+    why = "; ".join(
+        "%s%s (%s)" % ("" if host == "benchmark" else host + ": ", ", ".join(reasons), describe(records[host]))
+        for host, reasons in sorted(refused.items())
+    )
+    if use_benchmark == "always":
+        if refused:
+            notes.append(
+                "use_benchmark is always: the benchmark is used although it does not match the priced node: " + why
+            )
+        return set(records), None
+    for host in sorted(refused):
+        if len(refused) < len(records):
+            notes.append("benchmark host %s left out: %s" % (host, ", ".join(refused[host])))
+    return set(records) - set(refused), why or None
+
+
+def _measured(capacity, benchmark, workload, benchmark_name, usable):
+    measured = measured_capacity(
+        benchmark,
+        workload["latency_slo_ms"],
+        workload["latency_metric"],
+        workload["latency_percentile"],
+        benchmark_name,
+        only_hosts=usable,
+    )
+    for host, why in sorted(measured["skipped_hosts"].items()):
+        capacity["notes"].append("benchmark host %s skipped: %s" % (host, why))
+    if measured["output_tokens_per_s_per_node"] is None:
+        raise CostInputError(
+            "%s: %s; benchmark at a lower load, relax workload.latency_slo_ms, "
+            "or give output_tokens_per_s_per_node" % (benchmark_name, _no_point_text(measured))
+        )
+    value = measured["output_tokens_per_s_per_node"]
+    measured["measured_on"] = measured_records(benchmark).get(measured["host"])
+    passing = sum(entry["points_meeting_slo"] for entry in measured["hosts"].values())
+    detail = (
+        "%s tok/s per node, measured in %s on %s: the highest output throughput of the points meeting %s <= %s ms"
+        % (
+            _tokens(value),
+            benchmark_name,
+            describe(measured["measured_on"]),
+            measured["slo"],
+            _ms(measured["latency_slo_ms"]),
+        )
+    )
+    detail += " (%d of %d met it; chosen: %s%s, %s ms)" % (
+        passing,
+        measured["points_checked"],
+        measured["load"],
+        "" if measured["host"] == "benchmark" else " on " + measured["host"],
+        _ms(measured["latency_ms"]),
+    )
+    if len(measured["hosts"]) > 1:
+        detail += "; the slowest of %d hosts counts" % len(measured["hosts"])
+    _length_note(capacity, measured, workload)
+    capacity.update(output_tokens_per_s_per_node=value, source="measured", measured=measured, summary=detail + ".")
     return capacity
 
 

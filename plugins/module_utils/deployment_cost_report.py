@@ -234,8 +234,9 @@ def render_markdown(result, chart=None):
     """The whole report. chart: None (no chart section) or chart_png's outcome as
     {"path": file name to link, "written": bool, "note": why not written}."""
     names = result["inputs"]["schemes"]
-    lines = ["# Deployment cost report", "", "**%s**" % result["summary"], "", _workload_line(result), ""]
-    lines += ["Capacity: %s" % result["capacity"]["summary"], ""]
+    # The figure everything else follows from comes first: which one, and from where.
+    lines = ["# Deployment cost report", "", "Capacity: %s" % result["capacity"]["summary"], ""]
+    lines += ["**%s**" % result["summary"], "", _workload_line(result), ""]
     lines += ["## Costs per scheme", ""] + _costs(result, names) + [""]
     lines += ["## Decision matrix", ""] + _matrix(result, names) + [""]
     lines += [

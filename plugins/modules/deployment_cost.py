@@ -24,10 +24,11 @@ description:
     (containers $2,400, VMs $1,800, serverless $0.12 a call, hybrid $3,200, PaaS $2,800 a
     month for its example workload); every number can be overridden. The derivation is
     in the collection's docs/cost-advisor.md.
-  - Capacity (output tokens/s a node serves within the SLO) comes from an
-    M(privateai.deepseek.inference_benchmark) result in O(benchmark_file) when given (the
-    measured figure wins over O(output_tokens_per_s_per_node) and the report says so),
-    else from O(output_tokens_per_s_per_node), else the reference default of 1000.
+  - Capacity (output tokens/s a node serves within the SLO) is O(output_tokens_per_s_per_node)
+    when given, else the figure of an M(privateai.deepseek.inference_benchmark) result in
+    O(benchmark_file) measured on the hardware and model of O(priced_node) (a CPU figure
+    never prices a GPU node unless O(use_benchmark=always)), else the reference default of
+    1000. The report's first line says which figure it used and from where.
   - Pure computation, except for O(chart_path); it never writes in check mode.
   - The same code runs outside Ansible as
     C(python -m ansible_collections.privateai.deepseek.cli.deployment_cost).
@@ -280,8 +281,9 @@ options:
   output_tokens_per_s_per_node:
     description:
       - Output tokens/s one GPU node serves within the latency SLO, for the chosen model and GPU.
-      - A figure measured in O(benchmark_file) wins over this one.
-      - Default (neither given) is 1000, the reference workload's peak on one node.
+      - Given, it always wins over O(benchmark_file) (the report says the file was not used).
+      - Default (neither given nor measured on matching hardware) is 1000, the reference workload's peak on one
+        node.
     type: float
   benchmark_file:
     description:
@@ -291,7 +293,37 @@ options:
       - Of the load points (a single run, a sweep or the trials of an SLO search) meeting
         the latency SLO, the highest output throughput counts; with several hosts, the
         slowest host's.
+      - Only the hosts whose C(measured_on) matches O(priced_node) count (see O(use_benchmark)); the report's
+        first line says which figure was used, measured on what, or why the file was not used.
     type: path
+  priced_node:
+    description:
+      - The GPU node the prices are for. A benchmark counts only when it was measured on GPUs and, for each
+        field stated here, on the same - C(gpu_model) (e.g. V(H200); names match when one contains the other),
+        C(gpu_count) per node, C(model) (the served model name) and C(precision) (e.g. V(fp8), V(bf16)).
+      - A CPU figure never prices a GPU node unless O(use_benchmark=always).
+    type: dict
+    default: {}
+    suboptions:
+      gpu_model:
+        description: GPU model of the priced node.
+        type: str
+      gpu_count:
+        description: GPUs per priced node.
+        type: int
+      model:
+        description: The model it serves (the served model name).
+        type: str
+      precision:
+        description: Its precision or quantization (V(fp8), V(bf16), V(float16), ...).
+        type: str
+  use_benchmark:
+    description:
+      - V(matching) uses the hosts of O(benchmark_file) that match O(priced_node), V(always) every host (the
+        report flags what does not match), V(never) none.
+    type: str
+    choices: [matching, always, never]
+    default: matching
   weights:
     description:
       - Weight per criterion - V(deployment_speed), V(cost_control),
@@ -578,6 +610,17 @@ def argument_spec():
         assumptions=dict(type="dict", default={}, options=_spec(DEFAULT_ASSUMPTIONS)),
         output_tokens_per_s_per_node=dict(type="float", no_log=False),
         benchmark_file=dict(type="path"),
+        priced_node=dict(
+            type="dict",
+            default={},
+            options=dict(
+                gpu_model=dict(type="str"),
+                gpu_count=dict(type="int"),
+                model=dict(type="str"),
+                precision=dict(type="str"),
+            ),
+        ),
+        use_benchmark=dict(type="str", default="matching", choices=["matching", "always", "never"]),
         weights=dict(type="dict"),
         matrix=dict(type="dict"),
         schemes=dict(type="list", elements="str", choices=list(SCHEMES), default=list(SCHEMES)),
@@ -626,6 +669,8 @@ def main():
             output_tokens_per_s_per_node=params["output_tokens_per_s_per_node"],
             benchmark=benchmark,
             benchmark_name=params["benchmark_file"] or "benchmark_file",
+            priced_node=params["priced_node"],
+            use_benchmark=params["use_benchmark"],
         )
     except CostInputError as error:
         module.fail_json(msg="bad input: %s" % error)

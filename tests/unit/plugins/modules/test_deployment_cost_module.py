@@ -39,6 +39,7 @@ def sweep_file(tmp_path):
         "mode": "sweep",
         "points": [point(800.0, 12000.0, 4), point(1600.0, 24000.0, 16), point(2500, 52000.0, 64)],
     }
+    report["measured_on"] = {"model": "deepseek-v3", "device": "gpu", "gpu_model": "NVIDIA H200", "gpu_count": 8}
     path.write_text(json.dumps({"gpu-01": dict(report, changed=False, failed=False)}))
     return str(path)
 
@@ -76,10 +77,10 @@ def test_workload_and_prices_from_the_playbook(capsys):
     assert result["inputs"]["weights"]["total_cost"] == 8
 
 
-def test_benchmark_file_wins_and_the_report_says_so(capsys, tmp_path):
+def test_a_matching_benchmark_file_prices_the_node_and_the_report_says_so(capsys, tmp_path):
     args = {
         "benchmark_file": sweep_file(tmp_path),
-        "output_tokens_per_s_per_node": 1000,
+        "priced_node": {"gpu_model": "H200", "gpu_count": 8},
         "workload": {"peak_requests_per_s": 8},
     }
     code, result = run_module(capsys, args)
@@ -87,8 +88,13 @@ def test_benchmark_file_wins_and_the_report_says_so(capsys, tmp_path):
     assert result["capacity"]["source"] == "measured"
     assert result["capacity"]["output_tokens_per_s_per_node"] == 1600.0
     assert result["sizing"]["gpu_nodes"] == 3  # 4,000 / 1,600
-    assert "it replaces the given 1,000 tok/s per node" in result["markdown"]
+    assert "on deepseek-v3 on 8x NVIDIA H200" in result["markdown"].splitlines()[2]
     assert "concurrency 16 on gpu-01" in result["markdown"]
+    # on other GPUs it is not used, and an explicit figure always wins
+    code, result = run_module(capsys, dict(args, priced_node={"gpu_model": "L40S"}))
+    assert result["capacity"]["source"] == "default" and "GPU NVIDIA H200, priced: L40S" in result["markdown"]
+    code, result = run_module(capsys, dict(args, output_tokens_per_s_per_node=1000))
+    assert result["capacity"]["source"] == "given" and result["sizing"]["gpu_nodes"] == 4
 
 
 @pytest.mark.parametrize(
