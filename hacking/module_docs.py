@@ -36,9 +36,22 @@ DOC_END = "# END GENERATED OPTIONS"
 TABLE_BEGIN = "<!-- BEGIN GENERATED PLAYBOOK VARIABLES (hacking/module_docs.py) -->"
 TABLE_END = "<!-- END GENERATED PLAYBOOK VARIABLES -->"
 
-# module -> its playbook (variables = prefix + option name) and the page that lists them
+# module -> its playbook (variables = prefix + option name), the page that lists them, and
+# the options the playbook decides itself ("fail_on_*": after every node is in the report;
+# the others default to the node's own and still take the variable of their name).
 MODULES = {
-    "gpu_health": {"playbook": "playbooks/gpu_health.yml", "prefix": "gpu_health_", "page": "docs/gpu-health.md"},
+    "gpu_health": {
+        "playbook": "playbooks/gpu_health.yml",
+        "prefix": "gpu_health_",
+        "page": "docs/gpu-health.md",
+        "playbook_own": ["fail_on_unhealthy"],
+    },
+    "inference_benchmark": {
+        "playbook": "playbooks/benchmark.yml",
+        "prefix": "benchmark_",
+        "page": "docs/benchmark.md",
+        "playbook_own": ["url", "unix_socket", "api_key", "model", "model_dir", "fail_on_violation"],
+    },
 }
 
 

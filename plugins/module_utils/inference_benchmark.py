@@ -24,6 +24,7 @@ CLI: cli/inference_benchmark.py (python -m ansible_collections.privateai.deepsee
 from __future__ import absolute_import, division, print_function
 
 import asyncio
+import copy
 import math
 
 from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_client import (
@@ -54,10 +55,15 @@ from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_repor
     required_percentiles,
 )
 from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_stats import (
-    DEFAULT_PERCENTILES,
     compute_metrics,
     decode_ceiling,
     validate_slos,
+)
+from ansible_collections.privateai.deepseek.plugins.module_utils.inference_benchmark_options import OPTIONS
+from ansible_collections.privateai.deepseek.plugins.module_utils.model_catalog import (
+    CatalogError,
+    decode_bytes_per_step,
+    get_profile,
 )
 
 __all__ = [
@@ -71,68 +77,57 @@ __all__ = [
     "PreflightError",
     "TLSVerificationError",
     "check_thresholds",
+    "library_options",
     "run",
     "validate_options",
 ]
 
-DEFAULTS = {
-    # endpoint
-    "url": None,
-    "unix_socket": None,
-    "api": "chat",
-    "model": None,
-    "api_key": None,
-    "headers": None,
-    "validate_certs": True,
-    "ca_path": None,
-    "connect_timeout": 10.0,
-    "ttft_timeout": 300.0,
-    "request_timeout": 600.0,
-    "preflight": True,
-    "preflight_timeout": 30.0,
-    # load
-    "concurrency": None,
-    "request_rate": None,
-    "burstiness": 1.0,
-    "max_concurrency": None,
-    "num_requests": None,
-    "duration": None,
-    "warmup_requests": 0,
-    "sweep_concurrency": None,
-    "sweep_request_rate": None,
-    "slo_search": False,
-    "search_initial_rate": 1.0,
-    "search_max_runs": 8,
-    "search_tolerance": 0.1,
-    "search_min_rate": None,
-    "search_max_rate": None,
-    "slo_criterion": "goodput",
-    "goodput_target": 0.9,
-    "slo_percentile": 99,
-    "goodput": None,
-    "percentiles": list(DEFAULT_PERCENTILES),
-    # inputs
-    "input_len": 1024,
-    "output_len": 128,
-    "prompts": None,
-    "prompts_file": None,
-    "ignore_eos": True,
-    "min_tokens": None,
-    "temperature": 0.0,
-    "extra_body": None,
-    "seed": 0,
-    # hardware ceiling
-    "weight_bytes_per_step": None,
-    "memory_bandwidth_gbps": None,
-    # what was measured (the report's measured_on; benchmark_context)
-    "model_dir": None,
-    "endpoint_kind": None,
-}
-DEFAULTS.update(dict.fromkeys(THRESHOLDS))
+# The library's options and defaults: the module's and the CLI's (inference_benchmark_options),
+# less those library_options() turns into others (the decode ceiling's) or the caller acts on.
+ENTRY_POINT_ONLY = ("model_profile", "quantization", "tensor_parallel_size", "fail_on_violation")
+DEFAULTS = dict(
+    (name, copy.deepcopy(option.get("default"))) for name, option in OPTIONS.items() if name not in ENTRY_POINT_ONLY
+)
 DEFAULT_NUM_REQUESTS = 100
 
 
 # --- options ---------------------------------------------------------------
+
+
+def _request_rate(text):
+    if text is None or text in ("inf", "infinite"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError("request_rate must be a number of requests per second or 'inf', got %r" % text)
+
+
+def library_options(params):
+    """The library's options from the module's or the CLI's (the same, inference_benchmark_options):
+    request_rate parsed, the decode ceiling derived from model_profile."""
+    options = {name: params[name] for name in DEFAULTS if name in params}
+    options["request_rate"] = _request_rate(params["request_rate"])
+    if params["tensor_parallel_size"] < 1:
+        raise InputError("tensor_parallel_size must be >= 1, got %d" % params["tensor_parallel_size"])
+    if params["model_profile"]:
+        if not params["memory_bandwidth_gbps"]:
+            raise InputError("model_profile needs memory_bandwidth_gbps (GB/s of one GPU) for the decode ceiling")
+        if params["weight_bytes_per_step"]:
+            raise InputError("give model_profile or weight_bytes_per_step, not both")
+        try:
+            profile = get_profile(params["model_profile"])
+        except CatalogError as error:
+            raise InputError("model_profile: %s" % error)
+        # An average sequence holds its prompt and half of its answer in the KV cache.
+        context = params["input_len"] + params["output_len"] // 2
+        options["weight_bytes_per_step"] = int(
+            decode_bytes_per_step(profile, params["quantization"], context_tokens=context)
+        )
+    if options.get("memory_bandwidth_gbps"):
+        # Tensor-parallel ranks read their shards at the same time: bandwidths add up.
+        options["memory_bandwidth_gbps"] = params["memory_bandwidth_gbps"] * params["tensor_parallel_size"]
+    return options
 
 
 def _positive(options, name, kind=float, allow_none=True, minimum=0, inclusive=False):

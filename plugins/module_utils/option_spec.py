@@ -13,7 +13,9 @@ required, no_log - plus:
   minimum       inclusive bounds of an int or float (of each element of a list), checked
   maximum       by range_errors() for the module and the CLI alike
   cli           False: not a CLI flag (say why in a comment); or a dict with "help"
-                (shorter text than the description) and "metavar"
+                (shorter text than the description), "metavar", "flag" (another flag
+                name), "append" (a list given by repeating the flag) or "pairs" (a dict
+                given as repeated NAME<pairs>VALUE, values of type "pair_value")
 
 argument_spec() gives AnsibleModule its spec, add_arguments() gives an argparse parser
 one flag per option (--name-with-dashes; bools as --name/--no-name; lists comma-separated)
@@ -22,6 +24,7 @@ with the same defaults and choices, and documentation() the DOCUMENTATION option
 
 from __future__ import absolute_import, division, print_function
 
+import argparse
 import json
 import re
 
@@ -46,9 +49,10 @@ def documentation(options):
     )
 
 
-def flag(name):
+def flag(name, options=None):
     """The CLI flag of an option."""
-    return "--" + name.replace("_", "-")
+    cli = (options or {}).get(name, {}).get("cli") or {}
+    return cli.get("flag") or "--" + name.replace("_", "-")
 
 
 def plain(text):
@@ -82,7 +86,6 @@ def _bounds_text(low, high):
 
 def add_arguments(parser, options):
     """One argparse flag per option with its default and choices; dest is the option name."""
-    import argparse  # the CLI's only; modules never call this
 
     for name, option in options.items():
         cli = option.get("cli", {})
@@ -95,6 +98,12 @@ def add_arguments(parser, options):
             kwargs["help"] += " (default: %s)" % (",".join(map(str, default)) if isinstance(default, list) else default)
         if kind == "bool":
             kwargs["action"] = argparse.BooleanOptionalAction
+        elif cli.get("append"):
+            kwargs.update(action="append", metavar=cli.get("metavar", "TEXT"))
+        elif cli.get("pairs"):
+            kwargs.update(
+                action=_PairsAction, type=_pair(cli["pairs"], cli.get("pair_value", "str")), metavar=cli.get("metavar")
+            )
         elif kind == "list":
             kwargs["type"] = _list_of(option.get("elements", "str"), option.get("choices"))
             kwargs["metavar"] = cli.get("metavar", "A,B,...")
@@ -109,23 +118,47 @@ def add_arguments(parser, options):
                 kwargs["metavar"] = cli.get("metavar", "N" if kind in ("int", "float") else "TEXT")
         if option.get("required"):
             kwargs["required"] = True
-        parser.add_argument(flag(name), **kwargs)
+        parser.add_argument(flag(name, options), **kwargs)
     return parser
 
 
-def _list_of(elements, choices):
-    from argparse import ArgumentTypeError  # argparse prints its message
+def _pair(separator, value_kind):
+    convert = _CONVERTERS[value_kind]
 
+    def parse(text):
+        key, found, value = text.partition(separator)
+        if not found or not key.strip():
+            raise argparse.ArgumentTypeError("%r is not NAME%sVALUE" % (text, separator))
+        try:
+            return key.strip(), convert(value.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError("%r: the value is not a %s" % (text, value_kind))
+
+    return parse
+
+
+class _PairsAction(argparse.Action):
+    """Repeated NAME:VALUE flags into one dict."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        pairs = dict(getattr(namespace, self.dest) or {})
+        pairs.update([values])
+        setattr(namespace, self.dest, pairs)
+
+
+def _list_of(elements, choices):
     convert = _CONVERTERS[elements]
 
     def parse(text):
         try:
             values = [convert(item.strip()) for item in text.split(",") if item.strip()]
         except ValueError:
-            raise ArgumentTypeError("%r is not a comma-separated list of %s values" % (text, elements))
+            raise argparse.ArgumentTypeError("%r is not a comma-separated list of %s values" % (text, elements))
         unknown = [value for value in values if choices and value not in choices]
         if unknown:
-            raise ArgumentTypeError("%s: not one of %s" % (", ".join(map(str, unknown)), ", ".join(map(str, choices))))
+            raise argparse.ArgumentTypeError(
+                "%s: not one of %s" % (", ".join(map(str, unknown)), ", ".join(map(str, choices)))
+            )
         return values
 
     parse.__name__ = "comma-separated %s list" % elements

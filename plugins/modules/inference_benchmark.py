@@ -51,6 +51,7 @@ seealso:
   - name: vllm bench serve
     description: The vLLM benchmark whose metric definitions this module follows.
     link: https://docs.vllm.ai/en/latest/cli/bench/serve.html
+# BEGIN GENERATED OPTIONS (hacking/module_docs.py)
 options:
   url:
     description:
@@ -60,207 +61,258 @@ options:
     required: true
   unix_socket:
     description:
-      - Connect through this Unix socket instead of the URL's host and port, for example a vLLM started with C(--uds)
-        (the collection's vllm role serves on V(/run/deepseek-vllm/api.sock)). Needs an C(http://) O(url).
+      - Connect through this Unix socket instead of the URL's host and port, for example a vLLM started
+        with C(--uds) (the collection's vllm role serves on V(/run/deepseek-vllm/api.sock)). Needs an
+        C(http://) O(url).
     type: path
   api:
-    description: Which API to drive.
+    description:
+      - Which API to drive.
     type: str
-    choices: [chat, completions]
     default: chat
+    choices: [chat, completions]
   model:
-    description: Model name to request. Default is the first model of C(GET /v1/models).
+    description:
+      - Model name to request. Default is the first model of C(GET /v1/models).
     type: str
   api_key:
-    description: Bearer token sent as C(Authorization).
+    description:
+      - Bearer token sent as C(Authorization).
     type: str
   headers:
-    description: Extra request headers (a gateway's key header, tracing, ...).
+    description:
+      - Extra request headers (a gateway's key header, tracing, ...).
     type: dict
   validate_certs:
-    description: Verify the endpoint's TLS certificate.
+    description:
+      - Verify the endpoint's TLS certificate.
     type: bool
     default: true
   ca_path:
-    description: CA bundle to verify the endpoint's certificate with (a private CA).
+    description:
+      - CA bundle to verify the endpoint's certificate with (a private CA).
     type: path
   connect_timeout:
-    description: Seconds to open a connection.
+    description:
+      - Seconds to open a connection.
     type: float
-    default: 10
+    default: 10.0
   ttft_timeout:
-    description: Seconds until the first byte of a response; later counts as a C(timeout) failure.
+    description:
+      - Seconds until the first byte of a response; later counts as a C(timeout) failure.
     type: float
-    default: 300
+    default: 300.0
   request_timeout:
-    description: Seconds a whole request may take.
+    description:
+      - Seconds a whole request may take.
     type: float
-    default: 600
+    default: 600.0
   preflight:
-    description: Check the endpoint with one quick request before the load.
+    description:
+      - Check the endpoint with one quick request before the load.
     type: bool
     default: true
   preflight_timeout:
-    description: Seconds the pre-flight request may take.
+    description:
+      - Seconds the pre-flight request may take.
     type: float
-    default: 30
+    default: 30.0
   concurrency:
-    description: Requests kept in flight (a closed loop). The default load shape, with V(1).
+    description:
+      - Requests kept in flight (a closed loop). The default load shape, with V(1).
     type: int
   request_rate:
-    description: Requests per second on random arrivals (V(inf) sends them all at once).
+    description:
+      - Requests per second on random arrivals (V(inf) sends them all at once).
     type: str
   burstiness:
-    description: Gamma shape of the arrivals; V(1) is Poisson, smaller is burstier.
+    description:
+      - Gamma shape of the arrivals; V(1) is Poisson, smaller is burstier.
     type: float
     default: 1.0
   max_concurrency:
-    description: Cap on requests in flight with O(request_rate).
+    description:
+      - Cap on requests in flight with O(request_rate).
     type: int
   num_requests:
-    description: Requests each load point sends (default 100 when O(duration) is not set).
+    description:
+      - Requests each load point sends (default 100 when O(duration) is not set).
     type: int
   duration:
-    description: Seconds each load point sends requests; requests in flight finish and count.
+    description:
+      - Seconds each load point sends requests; requests in flight finish and count.
     type: float
   warmup_requests:
-    description: Requests sent before the first load point and not counted.
+    description:
+      - Requests sent before the first load point and not counted (a cold server's first requests compile
+        and fill caches).
     type: int
-    default: 0
+    default: 2
   sweep_concurrency:
-    description: Measure one load point per concurrency.
+    description:
+      - Measure one load point per concurrency.
     type: list
     elements: int
   sweep_request_rate:
-    description: Measure one load point per request rate.
+    description:
+      - Measure one load point per request rate.
     type: list
     elements: float
   slo_search:
-    description: Search for the highest request rate meeting O(goodput) (bracketing, then bisection).
+    description:
+      - Search for the highest request rate meeting O(goodput) (bracketing, then bisection).
     type: bool
     default: false
   search_initial_rate:
-    description: First request rate the search tries.
+    description:
+      - First request rate the search tries.
     type: float
     default: 1.0
   search_max_runs:
-    description: Most load points the search measures.
+    description:
+      - Most load points the search measures.
     type: int
     default: 8
   search_tolerance:
-    description: Relative width at which the search stops.
+    description:
+      - Relative width at which the search stops.
     type: float
     default: 0.1
   search_min_rate:
-    description: Lowest rate the search tries.
+    description:
+      - Lowest rate the search tries.
     type: float
   search_max_rate:
-    description: Highest rate the search tries.
+    description:
+      - Highest rate the search tries.
     type: float
   slo_criterion:
     description:
-      - How the search judges a load point. V(goodput) - at least O(goodput_target) of
-        the requests meet every SLO; V(percentile) - the O(slo_percentile) of each metric
-        meets its SLO.
+      - How the search judges a load point. V(goodput) - at least O(goodput_target) of the requests meet
+        every SLO; V(percentile) - the O(slo_percentile) of each metric meets its SLO.
     type: str
-    choices: [goodput, percentile]
     default: goodput
+    choices: [goodput, percentile]
   goodput_target:
-    description: Share of requests that must meet the SLOs (O(slo_criterion=goodput)).
+    description:
+      - Share of requests that must meet the SLOs (O(slo_criterion=goodput)).
     type: float
     default: 0.9
   slo_percentile:
-    description: Percentile judged with O(slo_criterion=percentile).
+    description:
+      - Percentile judged with O(slo_criterion=percentile).
     type: float
-    default: 99
+    default: 99.0
   goodput:
-    description: SLOs in milliseconds, keys C(ttft), C(tpot), C(e2el). A request is good when it meets all.
+    description:
+      - SLOs in milliseconds, keys C(ttft), C(tpot), C(e2el). A request is good when it meets all.
     type: dict
   percentiles:
-    description: Percentiles reported for every latency metric.
+    description:
+      - Percentiles reported for every latency metric.
     type: list
     elements: float
-    default: [50, 90, 99]
+    default: [50.0, 90.0, 99.0]
   input_len:
-    description: Length of synthetic prompts, in (approximate) tokens.
+    description:
+      - Length of synthetic prompts, in (approximate) tokens.
     type: int
     default: 1024
   output_len:
-    description: C(max_tokens) of every request.
+    description:
+      - C(max_tokens) of every request.
     type: int
     default: 128
   prompts:
     description:
-      - Prompts to send instead of synthetic ones - strings, or dicts with C(prompt) or
-        C(messages) and an optional C(max_tokens).
+      - Prompts to send instead of synthetic ones - strings, or dicts with C(prompt) or C(messages) and
+        an optional C(max_tokens).
     type: list
     elements: raw
   prompts_file:
-    description: JSONL file of prompts (one dict per line, as in O(prompts)) on the host running the module.
+    description:
+      - JSONL file of prompts (one dict per line, as in O(prompts)) on the host running the module.
     type: path
   ignore_eos:
-    description: Send vLLM's C(ignore_eos) so every request generates O(output_len) tokens.
+    description:
+      - Send vLLM's C(ignore_eos) so every request generates O(output_len) tokens.
     type: bool
     default: true
   min_tokens:
-    description: vLLM's C(min_tokens) for every request.
+    description:
+      - vLLM's C(min_tokens) for every request.
     type: int
   temperature:
-    description: Sampling temperature.
+    description:
+      - Sampling temperature.
     type: float
     default: 0.0
   extra_body:
-    description: Extra fields merged into every request body.
+    description:
+      - Extra fields merged into every request body.
     type: dict
   seed:
-    description: Seed of the prompt and arrival generators (runs repeat exactly).
+    description:
+      - Seed of the prompt and arrival generators (runs repeat exactly).
     type: int
     default: 0
   model_profile:
     description:
-      - A model of the collection's catalog (see M(privateai.deepseek.model_plan)). With
-        O(memory_bandwidth_gbps) it gives the bytes one decode step reads (active weights
-        plus the KV cache of an average sequence) for the decode ceiling.
+      - A model of the collection's catalog (see M(privateai.deepseek.model_plan)). With O(memory_bandwidth_gbps)
+        it gives the bytes one decode step reads (active weights plus the KV cache of an average sequence)
+        for the decode ceiling.
     type: str
   quantization:
-    description: Quantization the model is served with (V(fp8) halves 16-bit weights).
+    description:
+      - Quantization the model is served with (V(fp8) halves 16-bit weights).
     type: str
     choices: [fp8]
   tensor_parallel_size:
-    description: GPUs one replica spans; their bandwidth adds up for the ceiling.
+    description:
+      - GPUs one replica spans; their bandwidth adds up for the ceiling.
     type: int
     default: 1
   weight_bytes_per_step:
-    description: Bytes one decode step reads, when not derived from O(model_profile).
+    description:
+      - Bytes one decode step reads, when not derived from O(model_profile).
     type: int
   memory_bandwidth_gbps:
     description:
-      - Memory bandwidth of one GPU in GB/s (decimal), for example from the
-        C(gpu_health) fact (C(gpus[0].memory_bandwidth_gbps)); H200 4800, H100 SXM 3350.
+      - 'Memory bandwidth of one GPU in GB/s (decimal): H200 4800, H100 SXM 3350, or the gpu_health fact''s
+        C(gpus[0].memory_bandwidth_gbps).'
     type: float
   min_output_throughput:
-    description: Fail below this output token throughput (tokens/s).
+    description:
+      - Fail below this output token throughput (tokens/s).
     type: float
   min_request_throughput:
-    description: Fail below this request throughput (requests/s).
+    description:
+      - Fail below this request throughput (requests/s).
     type: float
   max_p99_ttft_ms:
-    description: Fail above this p99 time to first token.
+    description:
+      - Fail above this p99 time to first token.
     type: float
   max_p99_tpot_ms:
-    description: Fail above this p99 time per output token.
+    description:
+      - Fail above this p99 time per output token.
     type: float
   max_p99_e2el_ms:
-    description: Fail above this p99 end-to-end latency.
+    description:
+      - Fail above this p99 end-to-end latency.
     type: float
   max_error_rate:
-    description: Fail above this share of failed requests (0 to 1).
+    description:
+      - Fail above this share of failed requests (0 to 1); by default any failed request fails.
     type: float
+    default: 0.0
   min_goodput:
-    description: Fail below this goodput (good requests/s; needs O(goodput)).
+    description:
+      - Fail below this goodput (good requests/s; needs O(goodput)).
     type: float
   fail_on_violation:
-    description: Fail the task when a threshold is violated.
+    description:
+      - Fail the task when a threshold is violated.
     type: bool
     default: true
   model_dir:
@@ -275,6 +327,7 @@ options:
       - Default V(gateway) for an C(https) URL without O(unix_socket), else V(direct).
     type: str
     choices: [direct, gateway]
+# END GENERATED OPTIONS
 attributes:
   check_mode:
     support: partial
@@ -416,128 +469,23 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.privateai.deepseek.plugins.module_utils.inference_benchmark import (
     AIOHTTP_IMPORT_ERROR,
-    DEFAULTS,
     HAS_AIOHTTP,
     BenchmarkError,
     InputError,
+    library_options,
     run,
     validate_options,
 )
-from ansible_collections.privateai.deepseek.plugins.module_utils.model_catalog import (
-    CatalogError,
-    decode_bytes_per_step,
-    get_profile,
-)
-
-THRESHOLD_OPTIONS = (
-    "min_output_throughput",
-    "min_request_throughput",
-    "max_p99_ttft_ms",
-    "max_p99_tpot_ms",
-    "max_p99_e2el_ms",
-    "max_error_rate",
-    "min_goodput",
-)
-
-
-def argument_spec():
-    spec = dict(
-        url=dict(type="str", required=True),
-        unix_socket=dict(type="path"),
-        api=dict(type="str", default="chat", choices=["chat", "completions"]),
-        model=dict(type="str"),
-        api_key=dict(type="str", no_log=True),
-        headers=dict(type="dict", no_log=True),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="path"),
-        connect_timeout=dict(type="float", default=10.0),
-        ttft_timeout=dict(type="float", default=300.0),
-        request_timeout=dict(type="float", default=600.0),
-        preflight=dict(type="bool", default=True),
-        preflight_timeout=dict(type="float", default=30.0),
-        concurrency=dict(type="int"),
-        request_rate=dict(type="str"),
-        burstiness=dict(type="float", default=1.0),
-        max_concurrency=dict(type="int"),
-        num_requests=dict(type="int"),
-        duration=dict(type="float"),
-        warmup_requests=dict(type="int", default=0),
-        sweep_concurrency=dict(type="list", elements="int"),
-        sweep_request_rate=dict(type="list", elements="float"),
-        slo_search=dict(type="bool", default=False),
-        search_initial_rate=dict(type="float", default=1.0),
-        search_max_runs=dict(type="int", default=8),
-        search_tolerance=dict(type="float", default=0.1),
-        search_min_rate=dict(type="float"),
-        search_max_rate=dict(type="float"),
-        slo_criterion=dict(type="str", default="goodput", choices=["goodput", "percentile"]),
-        goodput_target=dict(type="float", default=0.9),
-        slo_percentile=dict(type="float", default=99.0),
-        goodput=dict(type="dict"),
-        percentiles=dict(type="list", elements="float", default=[50.0, 90.0, 99.0]),
-        input_len=dict(type="int", default=1024),
-        output_len=dict(type="int", default=128),
-        prompts=dict(type="list", elements="raw"),
-        prompts_file=dict(type="path"),
-        ignore_eos=dict(type="bool", default=True),
-        min_tokens=dict(type="int", no_log=False),
-        temperature=dict(type="float", default=0.0),
-        extra_body=dict(type="dict"),
-        seed=dict(type="int", default=0),
-        model_profile=dict(type="str"),
-        quantization=dict(type="str", choices=["fp8"]),
-        tensor_parallel_size=dict(type="int", default=1),
-        weight_bytes_per_step=dict(type="int"),
-        memory_bandwidth_gbps=dict(type="float"),
-        fail_on_violation=dict(type="bool", default=True),
-        model_dir=dict(type="path"),
-        endpoint_kind=dict(type="str", choices=["direct", "gateway"]),
-    )
-    spec.update((name, dict(type="float")) for name in THRESHOLD_OPTIONS)
-    return spec
-
-
-def _request_rate(text):
-    if text is None or text in ("inf", "infinite"):
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError("request_rate must be a number of requests per second or 'inf', got %r" % text)
-
-
-def _benchmark_options(params):
-    """The library's options from the module's: request_rate parsed, the ceiling derived."""
-    options = {name: params[name] for name in DEFAULTS if name in params}
-    options["request_rate"] = _request_rate(params["request_rate"])
-    if params["tensor_parallel_size"] < 1:
-        raise InputError("tensor_parallel_size must be >= 1, got %d" % params["tensor_parallel_size"])
-    if params["model_profile"]:
-        if not params["memory_bandwidth_gbps"]:
-            raise InputError("model_profile needs memory_bandwidth_gbps (GB/s of one GPU) for the decode ceiling")
-        if params["weight_bytes_per_step"]:
-            raise InputError("give model_profile or weight_bytes_per_step, not both")
-        try:
-            profile = get_profile(params["model_profile"])
-        except CatalogError as error:
-            raise InputError("model_profile: %s" % error)
-        # An average sequence holds its prompt and half of its answer in the KV cache.
-        context = params["input_len"] + params["output_len"] // 2
-        options["weight_bytes_per_step"] = int(
-            decode_bytes_per_step(profile, params["quantization"], context_tokens=context)
-        )
-    if options.get("memory_bandwidth_gbps"):
-        # Tensor-parallel ranks read their shards at the same time: bandwidths add up.
-        options["memory_bandwidth_gbps"] = params["memory_bandwidth_gbps"] * params["tensor_parallel_size"]
-    return options
+from ansible_collections.privateai.deepseek.plugins.module_utils.inference_benchmark_options import OPTIONS
+from ansible_collections.privateai.deepseek.plugins.module_utils.option_spec import argument_spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(OPTIONS), supports_check_mode=True)
     if not HAS_AIOHTTP:
         module.fail_json(msg=missing_required_lib("aiohttp"), exception=AIOHTTP_IMPORT_ERROR)
     try:
-        options = _benchmark_options(module.params)
+        options = library_options(module.params)
         if module.check_mode:
             validate_options(options)
             module.exit_json(changed=False, msg="check mode: options are valid, no request sent")

@@ -86,13 +86,14 @@ def test_the_playbook_passes_every_option_and_no_default_of_its_own(name):
     assert len(tasks) == 1
     arguments = tasks[0]["privateai.deepseek.%s" % name]
     assert sorted(arguments) == sorted(options)
-    own = {
-        option: value
-        for option, value in arguments.items()
-        if value != "{{ %s%s | default(omit) }}" % (about["prefix"], option)
-    }
-    # decided by the playbook after the report, from gpu_health_fail_on_unhealthy
-    assert own == ({"fail_on_unhealthy": False} if name == "gpu_health" else {})
+    plain = "{{ %s%s | default(omit) }}"
+    own = sorted(option for option, value in arguments.items() if value != plain % (about["prefix"], option))
+    assert own == sorted(about["playbook_own"])
+    for option in own:
+        if option.startswith("fail_on_"):
+            assert arguments[option] is False  # decided after every node is in the report
+        else:  # a default of the playbook's own, which the variable still overrides
+            assert arguments[option].strip().startswith("{{ %s%s | default(" % (about["prefix"], option)), option
 
 
 OPTIONS = {

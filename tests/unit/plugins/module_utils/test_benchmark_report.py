@@ -234,32 +234,28 @@ def test_thresholds_and_search_add_the_percentiles_they_judge():
 def test_cli_options_map_onto_module_options():
     args = cli.build_parser().parse_args(
         [
-            "--url",
-            "http://x:8000",
-            "--request-rate",
-            "4",
-            "--burstiness",
-            "0.5",
-            "--header",
-            "X-Team: infra",
-            "--goodput",
-            "ttft:500",
-            "tpot:50",
-            "--percentiles",
-            "50,99",
-            "--insecure",
-            "--no-ignore-eos",
-            "--max-p99-ttft-ms",
-            "800",
+            "--url", "http://x:8000", "--request-rate", "4", "--burstiness", "0.5",
+            "--header", "X-Team: infra", "--goodput", "ttft:500", "--goodput", "tpot:50",
+            "--percentiles", "50,99", "--no-validate-certs", "--no-ignore-eos", "--max-p99-ttft-ms", "800",
+            "--model-profile", "deepseek-r1-distill-qwen-7b", "--memory-bandwidth-gbps", "4800",
         ]
-    )
+    )  # fmt: skip
 
-    opts = bench.validate_options(cli.options_from_args(args))
+    opts = bench.validate_options(bench.library_options(vars(args)))
 
     assert opts["request_rate"] == 4.0 and opts["burstiness"] == 0.5 and opts["concurrency"] is None
     assert opts["headers"] == {"X-Team": "infra"} and opts["goodput"] == {"ttft": 500.0, "tpot": 50.0}
     assert opts["percentiles"] == [50.0, 99.0] and opts["validate_certs"] is False and opts["ignore_eos"] is False
     assert opts["max_p99_ttft_ms"] == 800.0
+    # model_profile, which the CLI used to lack, gives the decode ceiling as in the module
+    assert opts["weight_bytes_per_step"] > 0 and opts["memory_bandwidth_gbps"] == 4800.0
+    # the module's defaults, not the CLI's own
+    assert (opts["input_len"], opts["output_len"], opts["warmup_requests"], opts["max_error_rate"]) == (
+        1024,
+        128,
+        2,
+        0.0,
+    )
 
 
 def test_cli_bad_input_exits_2(capsys):
