@@ -39,6 +39,7 @@ from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_load 
     arrival_gap,
     arrival_offsets,
 )
+from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_progress import Progress, estimate_seconds
 from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_sse import (
     CONNECTION_ERROR,
     TIMEOUT,
@@ -277,8 +278,10 @@ async def _open_loop(send, factory, load, rng, stop):
     return list(await asyncio.gather(*tasks))
 
 
-async def measure(opts, load, do_preflight=True, warmup=0):
-    """Run one load point: (request records, wall time in s). Sets opts['model'] after the pre-flight."""
+async def measure(opts, load, do_preflight=True, warmup=0, progress=None):
+    """Run one load point: (request records, wall time in s). Sets opts['model'] after the pre-flight.
+    progress: benchmark_progress.Progress hooks, told of each counted request."""
+    progress = progress or Progress()
     base = opts["url"]
     if opts["unix_socket"]:
         connector = aiohttp.UnixConnector(path=opts["unix_socket"], limit=0, keepalive_timeout=60)
@@ -309,11 +312,30 @@ async def measure(opts, load, do_preflight=True, warmup=0):
         )
         if warmup:
             width = load.get("concurrency") or load.get("max_concurrency") or warmup
-            await _closed_loop(send, factory, min(width, warmup), _StopRule(limit=warmup))
+            for record in await _closed_loop(send, factory, min(width, warmup), _StopRule(limit=warmup)):
+                progress.measured(record)
+
+        async def counted(prepared):
+            record = await send_request(session, url, prepared, headers, api, opts["ttft_timeout"])
+            progress.advance(record)
+            return record
+
+        total, duration = opts["num_requests"], opts["duration"]
+        estimate = estimate_seconds(load, total, duration, progress.seconds_per_request)
+        progress.start(describe_load(load), total, duration, estimate)
+        send = counted
         stop = _StopRule(opts["num_requests"], opts["duration"])
         started = perf_counter()
         if load["mode"] == "concurrency":
             records = await _closed_loop(send, factory, load["concurrency"], stop)
         else:
             records = await _open_loop(send, factory, load, random.Random("%s/arrivals" % seed), stop)
+        progress.close()
         return records, perf_counter() - started
+
+
+def describe_load(load):
+    """'concurrency 8' or 'rate 4 req/s': how a load point is named in reports and progress."""
+    if load["mode"] == "concurrency":
+        return "concurrency %d" % load["concurrency"]
+    return "rate %s req/s" % ("inf" if load["request_rate"] is None else "%g" % load["request_rate"])

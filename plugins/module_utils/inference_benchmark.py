@@ -34,6 +34,7 @@ from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_clien
     EndpointUnreachableError,
     PreflightError,
     TLSVerificationError,
+    describe_load,
     measure,
 )
 from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_context import measured_on
@@ -255,11 +256,11 @@ def _thresholds(opts):
     return {name: opts[name] for name in THRESHOLDS if opts.get(name) is not None}
 
 
-def run_load_point(opts, load, do_preflight=True, warmup=0):
+def run_load_point(opts, load, do_preflight=True, warmup=0, progress=None):
     """Measure one load point; opts from validate_options. Returns the result dict."""
     if not HAS_AIOHTTP:
         raise BenchmarkError("the Python library aiohttp is required: %s" % AIOHTTP_IMPORT_ERROR)
-    records, duration = asyncio.run(measure(opts, load, do_preflight, warmup))
+    records, duration = asyncio.run(measure(opts, load, do_preflight, warmup, progress))
     result = compute_metrics(records, duration, opts["percentiles"], opts["goodput"])
     result.update(
         {
@@ -308,18 +309,12 @@ def _point_loads(opts):
 def _judge_points(points, thresholds, prefix):
     violations = []
     for point in points:
-        label = "%s: " % _describe(point["load"]) if prefix else ""
+        label = "%s: " % describe_load(point["load"]) if prefix else ""
         violations.extend(label + violation for violation in check_thresholds(point, thresholds))
     return violations
 
 
-def _describe(load):
-    if load["mode"] == "concurrency":
-        return "concurrency %d" % load["concurrency"]
-    return "rate %s req/s" % ("inf" if load["request_rate"] is None else "%g" % load["request_rate"])
-
-
-def run(options):
+def run(options, progress=None):
     """Validate, check the endpoint, measure, judge. Returns a report of plain types:
 
     mode ('single', 'sweep' or 'slo_search'); result (single), points (sweep) or
@@ -327,7 +322,7 @@ def run(options):
     (list of str, empty when every threshold holds); markdown (str).
     """
     opts = validate_options(options)
-    report = _measure(opts, _thresholds(opts))
+    report = _measure(opts, _thresholds(opts), progress)
     first = report.get("result") or (report.get("points") or [{}])[0] or {}
     trials = (report.get("search") or {}).get("trials") or [{}]
     model = first.get("model") or (trials[0].get("result") or {}).get("model") or opts["model"]
@@ -340,14 +335,16 @@ def _endpoint_kind(opts):
     return "gateway" if not opts["unix_socket"] and opts["url"].lower().startswith("https://") else "direct"
 
 
-def _measure(opts, thresholds):
+def _measure(opts, thresholds, progress):
     if opts["slo_search"]:
-        return _run_search(opts, thresholds)
+        return _run_search(opts, thresholds, progress)
     points, first = [], True
     for load in _point_loads(opts):
         # Pre-flight and warm-up once, before the first point: the server stays warm.
         warmup = opts["warmup_requests"] if first else 0
-        points.append(run_load_point(opts, load, do_preflight=first and opts["preflight"], warmup=warmup))
+        points.append(
+            run_load_point(opts, load, do_preflight=first and opts["preflight"], warmup=warmup, progress=progress)
+        )
         first = False
     if len(points) == 1 and not (opts["sweep_concurrency"] or opts["sweep_request_rate"]):
         return {
@@ -364,14 +361,18 @@ def _measure(opts, thresholds):
     }
 
 
-def _run_search(opts, thresholds):
+def _run_search(opts, thresholds, progress):
     state = {"first": True}
 
     def run_at_rate(rate):
         first, state["first"] = state["first"], False
         warmup = opts["warmup_requests"] if first else 0
         return run_load_point(
-            opts, _load(opts, request_rate=rate), do_preflight=first and opts["preflight"], warmup=warmup
+            opts,
+            _load(opts, request_rate=rate),
+            do_preflight=first and opts["preflight"],
+            warmup=warmup,
+            progress=progress,
         )
 
     def passes(result):

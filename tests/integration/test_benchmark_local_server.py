@@ -15,6 +15,7 @@ import datetime
 import ipaddress
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -520,6 +521,31 @@ def test_cli_measures_through_a_unix_socket(server, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "| concurrency 2 | 2 | 0 |" in out
+
+
+def test_cli_shows_progress_and_the_planned_time(url, capsys):
+    """It used to run minutes in silence: now each load point says how long it should take
+    (from what the warm-up requests took) and draws requests done / total, rate, time left."""
+    code = cli.main(["--url", url, "--api-key", API_KEY, "--sweep-concurrency", "1,2", "--num-requests", "4",
+                     "--input-len", "8", "--warmup-requests", "1", "--progress"])  # fmt: skip
+
+    err = capsys.readouterr().err
+    assert code == 0
+    assert re.search(r"^concurrency 1: 4 requests, about \d+ s$", err, re.M), err
+    assert re.search(r"^concurrency 2: 4 requests, about \d+ s$", err, re.M), err  # from the first point's requests
+    bars = err.replace("\r", "\n")
+    assert re.search(r"concurrency 1: 100%.* 4/4 \[", bars) and re.search(r"concurrency 2: 100%.* 4/4 \[", bars), err
+    assert re.search(r"req/s\]", bars), err  # the rate
+
+
+def test_estimated_time_of_a_load_point():
+    from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_progress import estimate_seconds
+
+    closed = {"mode": "concurrency", "concurrency": 8}
+    assert estimate_seconds(closed, 100, None, 2.0) == 26.0  # 13 rounds of 8 at 2 s each
+    assert estimate_seconds(closed, 100, None, None) is None  # nothing measured yet
+    assert estimate_seconds({"mode": "rate", "request_rate": 4.0}, 100, None, None) == 25.0
+    assert estimate_seconds(closed, None, 60, None) == 60.0
 
 
 def test_cli_exits_1_when_a_threshold_is_violated(url, capsys):
