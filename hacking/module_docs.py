@@ -50,7 +50,7 @@ MODULES = {
         "playbook": "playbooks/benchmark.yml",
         "prefix": "benchmark_",
         "page": "docs/benchmark.md",
-        "playbook_own": ["url", "unix_socket", "api_key", "model", "model_dir", "fail_on_violation"],
+        "playbook_own": ["url", "unix_socket", "api_key", "model", "model_dir", "progress_file", "fail_on_violation"],
     },
 }
 

@@ -85,7 +85,7 @@ __all__ = [
 
 # The library's options and defaults: the module's and the CLI's (inference_benchmark_options),
 # less those library_options() turns into others (the decode ceiling's) or the caller acts on.
-ENTRY_POINT_ONLY = ("model_profile", "quantization", "tensor_parallel_size", "fail_on_violation")
+ENTRY_POINT_ONLY = ("model_profile", "quantization", "tensor_parallel_size", "fail_on_violation", "progress_file")
 DEFAULTS = dict(
     (name, copy.deepcopy(option.get("default"))) for name, option in OPTIONS.items() if name not in ENTRY_POINT_ONLY
 )

@@ -236,6 +236,16 @@ OPTIONS = {
 }
 
 
+OPTIONS["progress_file"] = {
+    "type": "path",
+    "cli": False,  # the CLI draws progress bars instead (--progress)
+    "description": [
+        "Keep the progress (load point, requests done of the total, rate, time left, and the planned time from"
+        " what a request took so far) in this JSON file while the benchmark runs, for a caller that polls it:"
+        " C(playbooks/benchmark.yml) runs the module asynchronously and prints it. Rewritten at most once a second.",
+    ],
+}
+
 # The CLI's spelling where a flag per option would be clumsy.
 OPTIONS["headers"]["cli"] = {
     "flag": "--header",

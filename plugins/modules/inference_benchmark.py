@@ -327,6 +327,13 @@ options:
       - Default V(gateway) for an C(https) URL without O(unix_socket), else V(direct).
     type: str
     choices: [direct, gateway]
+  progress_file:
+    description:
+      - 'Keep the progress (load point, requests done of the total, rate, time left, and the planned time
+        from what a request took so far) in this JSON file while the benchmark runs, for a caller that
+        polls it: C(playbooks/benchmark.yml) runs the module asynchronously and prints it. Rewritten at
+        most once a second.'
+    type: path
 # END GENERATED OPTIONS
 attributes:
   check_mode:
@@ -467,6 +474,7 @@ measured_on:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_progress import FileProgress
 from ansible_collections.privateai.deepseek.plugins.module_utils.inference_benchmark import (
     AIOHTTP_IMPORT_ERROR,
     HAS_AIOHTTP,
@@ -489,7 +497,8 @@ def main():
         if module.check_mode:
             validate_options(options)
             module.exit_json(changed=False, msg="check mode: options are valid, no request sent")
-        report = run(options)
+        progress_file = module.params["progress_file"]
+        report = run(options, progress=FileProgress(progress_file) if progress_file else None)
     except InputError as error:
         module.fail_json(msg="bad input: %s" % error)
     except BenchmarkError as error:

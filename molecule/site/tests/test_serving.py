@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -164,6 +165,9 @@ def test_benchmark_measures_the_endpoint_through_the_api_key(host, tmp_path):
         "benchmark_report_dir=%s" % tmp_path,
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    # The play follows the asynchronous run and prints its progress (tasks/benchmark_follow.yml).
+    progress = r"concurrency [14]: (\d+/12 requests|done, 12 requests in)|pre-flight and warm-up requests"
+    assert re.search(progress, result.stdout), result.stdout[-3000:]
     report = json.loads((tmp_path / "benchmark.json").read_text())[host.backend.get_hostname()]
     assert report["mode"] == "sweep" and report["violations"] == []
     for point, concurrency in zip(report["points"], (1, 4)):

@@ -26,7 +26,7 @@ def captured_run(monkeypatch):
     """Replace the measurement with a recorder returning a canned report."""
     calls = []
 
-    def fake_run(options):
+    def fake_run(options, progress=None):
         calls.append(options)
         return {"mode": "single", "result": {"completed": 3}, "violations": fake_run.violations, "markdown": "|"}
 
