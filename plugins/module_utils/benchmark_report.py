@@ -101,10 +101,10 @@ def _load_label(load):
 def render_markdown(result):
     """One load point: a throughput table and a latency table (ms)."""
     lines = [
-        "| load | requests | failed | duration (s) | req/s | output tok/s | total tok/s | peak tok/s "
-        "| peak concurrency | goodput req/s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-        "| %s | %d | %s | %s | %s | %s | %s | %s | %d | %s |"
+        "| load | requests | failed | duration (s) | req/s | output tok/s | total tok/s | peak tok/s (1 s buckets) "
+        "| peak concurrency (1 s buckets, as vLLM) | max requests in flight | goodput req/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| %s | %d | %s | %s | %s | %s | %s | %s | %d | %s | %s |"
         % (
             _load_label(result.get("load")),
             result["total_requests"],
@@ -115,6 +115,7 @@ def render_markdown(result):
             _cell(result["total_token_throughput"], 1),
             _cell(result["peak_output_tokens_per_s"], 0),
             result["peak_concurrent_requests"],
+            result["peak_concurrent_requests_exact"],
             _cell(result["request_goodput"]),
         ),
         "",

@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.privateai.deepseek.cli import inference_benchmark as cli
 from ansible_collections.privateai.deepseek.plugins.module_utils import benchmark_report as report
+from ansible_collections.privateai.deepseek.plugins.module_utils import benchmark_stats as stats
 from ansible_collections.privateai.deepseek.plugins.module_utils import inference_benchmark as bench
 from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_sse import RequestRecord
 from ansible_collections.privateai.deepseek.plugins.module_utils.benchmark_stats import compute_metrics
@@ -114,7 +115,8 @@ def test_markdown_for_one_point():
     lines = text.splitlines()
 
     assert lines[0].startswith("| load | requests | failed |")
-    assert lines[2] == "| concurrency 4 | 3 | 1 (http_503: 1) | 2.50 | 0.80 | 10.4 | 90.4 | 11 | 2 | 0.40 |"
+    assert "| peak concurrency (1 s buckets, as vLLM) | max requests in flight |" in lines[0]
+    assert lines[2] == "| concurrency 4 | 3 | 1 (http_503: 1) | 2.50 | 0.80 | 10.4 | 90.4 | 11 | 2 | 2 | 0.40 |"
     assert lines[4] == "| ms | mean | median | std | p50 | p90 | p99 |"
     assert lines[6] == "| TTFT | 312.50 | 312.50 | 62.50 | 312.50 | 362.50 | 373.75 |"
     assert [line.split(" |")[0] for line in lines[6:]] == ["| TTFT", "| TPOT", "| ITL", "| E2EL"]
@@ -261,3 +263,19 @@ def test_cli_options_map_onto_module_options():
 def test_cli_bad_input_exits_2(capsys):
     assert cli.main(["--url", "ftp://x"]) == 2
     assert "url must start with http" in capsys.readouterr().err
+
+
+def test_one_request_at_a_time_shows_max_in_flight_1_beside_the_bucketed_peak():
+    """A concurrency-1 run showed only "peak concurrency 2" (vLLM's 1 s buckets count a request
+    in each second it was open, so back-to-back requests share a bucket)."""
+
+    class Record:
+        def __init__(self, start):
+            self.start, self.latency, self.ttft, self.itl = start, 0.8, 0.1, [0.1] * 3
+
+    result = sample_result()
+    _tokens, result["peak_concurrent_requests"], result["peak_concurrent_requests_exact"] = stats.load_peaks(
+        [Record(0.5), Record(1.3)]  # the second starts as the first ends, both within second 1
+    )
+    assert (result["peak_concurrent_requests"], result["peak_concurrent_requests_exact"]) == (2, 1)
+    assert report.render_markdown(result).splitlines()[2].split(" | ")[8:10] == ["2", "1"]
