@@ -277,6 +277,46 @@ def _chart_curves(result, volumes):
     )
 
 
+COINCIDE_WITHIN = 0.02  # two curves this close everywhere in the range would hide one another
+DASH = 7.0
+
+
+def coinciding_groups(curves, within=COINCIDE_WITHIN):
+    """Schemes whose monthly costs stay within `within` (relative) of each other over the whole
+    plotted range, in groups of two or more (in the order of curves)."""
+    names = list(curves)
+    groups = []
+    for index, name in enumerate(names):
+        for other in names[index + 1 :]:
+            close = all(abs(a - b) <= within * max(abs(a), abs(b), 1e-9) for a, b in zip(curves[name], curves[other]))
+            if not close:
+                continue
+            group = next((g for g in groups if name in g or other in g), None)
+            if group is None:
+                groups.append([name, other])
+            elif other not in group:
+                group.append(other)
+    return groups
+
+
+def chart_lines(result, curves):
+    """How each scheme's line is drawn: its label, and for lines that coincide with others a
+    dash pattern offset per line, so that every colour shows along the shared path and the
+    legend names the others."""
+    lines = {}
+    for name in result["inputs"]["schemes"]:
+        entry = result["schemes"][name]
+        label = entry["label"] if entry["eligible"] else "%s (not eligible)" % entry["label"]
+        lines[name] = {"label": label, "dashes": None if entry["eligible"] else (5.0, 3.0), "offset": 0.0}
+    for group in coinciding_groups(curves):
+        for position, name in enumerate(group):
+            others = [result["schemes"][other]["label"] for other in group if other != name]
+            lines[name]["label"] += " (= %s within %d%%)" % (", ".join(others), COINCIDE_WITHIN * 100)
+            lines[name]["dashes"] = (DASH, DASH * (len(group) - 1))
+            lines[name]["offset"] = DASH * position
+    return lines
+
+
 def chart_png(result, width=12.0, height=6.4, dpi=110):
     """(PNG bytes, None), or (None, note) when matplotlib is missing."""
     if not HAS_MATPLOTLIB:
@@ -288,17 +328,9 @@ def chart_png(result, width=12.0, height=6.4, dpi=110):
     figure = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(111)
-    for name in result["inputs"]["schemes"]:
-        entry = result["schemes"][name]
-        label = entry["label"] if entry["eligible"] else "%s (not eligible)" % entry["label"]
-        axes.plot(
-            volumes,
-            curves[name],
-            color=COLORS[name],
-            linewidth=2.2,
-            label=label,
-            linestyle="-" if entry["eligible"] else "--",
-        )
+    for name, line in chart_lines(result, curves).items():
+        style = {"linestyle": (line["offset"], line["dashes"])} if line["dashes"] else {"linestyle": "-"}
+        axes.plot(volumes, curves[name], color=COLORS[name], linewidth=2.2, label=line["label"], **style)
     volume = result["inputs"]["workload"]["requests_per_month"]
     axes.axvline(volume, color="#555555", linestyle=":", linewidth=1.4)
     ymin = min(min(values) for values in curves.values())
@@ -346,41 +378,46 @@ def chart_png(result, width=12.0, height=6.4, dpi=110):
     return buffer.getvalue(), None
 
 
-def _side_panel(figure, axes, result):
-    """Numbered dots on the break-evens, listed beside the plot (close points stay legible),
-    and the ranking with the monthly costs at the workload's volume."""
-    listed = []
+def break_even_labels(result):
+    """The break-evens the chart marks, each with its own number and label position: a label
+    sits below every line at its volume, and labels of points within 0.2 decades of each other
+    step down one below the other instead of merging ("1-4")."""
     workload_volume = float(result["inputs"]["workload"]["requests_per_month"])
     nearest = sorted(result["break_even"], key=lambda e: abs(math.log10(e["requests_per_month"] / workload_volume)))
     shown = [entry for entry in result["break_even"] if entry in nearest[:MAX_LISTED]]
-    groups = []  # numbers of neighbouring points share one label, "1-4"
+    labels, previous = [], None
     for number, entry in enumerate(shown, 1):
-        first, second = entry["schemes"]
         volume = entry["requests_per_month"]
         cost = entry["monthly_cost"] if entry["kind"] == "crossing" else min(entry["monthly_costs"].values())
         if cost <= 0:  # a free scheme has no place on a log scale
             continue
+        lowest = min(monthly_cost(result["inputs"], name, volume) for name in result["inputs"]["schemes"])
+        step = previous["step"] + 1 if previous and abs(math.log10(volume / previous["volume"])) < 0.2 else 0
+        text_y = max(lowest, 1.0) / 2.2 / (1.7**step)
+        if step:  # below the previous label of the cluster, wherever that was
+            text_y = min(text_y, previous["text_y"] / 1.7)
+        previous = {"number": number, "entry": entry, "volume": volume, "cost": cost, "text_y": text_y, "step": step}
+        labels.append(previous)
+    return labels
+
+
+def _side_panel(figure, axes, result):
+    """Numbered dots on the break-evens, listed beside the plot (close points stay legible),
+    and the ranking with the monthly costs at the workload's volume."""
+    listed = []
+    labels = break_even_labels(result)
+    if labels and axes.get_yscale() == "log":  # room for the lowest label of a cluster
+        bottom, top = axes.get_ylim()
+        axes.set_ylim(min(bottom, min(label["text_y"] for label in labels) / 1.8), top)
+    for label in labels:
+        entry, number, volume, cost = label["entry"], label["number"], label["volume"], label["cost"]
+        first, second = entry["schemes"]
         marker = "o" if entry["kind"] == "crossing" else "D"
         axes.plot([volume], [cost], marker=marker, markersize=7, color="black", markerfacecolor="white", zorder=5)
-        if groups and abs(math.log10(volume / groups[-1]["last_volume"])) < 0.2:
-            groups[-1].update(last=number, last_volume=volume)
-        else:
-            groups.append({"first": number, "last": number, "volume": volume, "last_volume": volume, "cost": cost})
-        what = "%s = %s" % (_abbrev(first), _abbrev(second))
-        if entry["kind"] == "step":
-            what = "%s / %s: %s cheaper above" % (_abbrev(first), _abbrev(second), _abbrev(entry["cheaper_above"]))
-            where = "%s req/month (a node step)" % count(volume)
-        else:
-            where = "%s req/month, %s/month" % (count(volume), money(cost))
-        listed.append("%d. %s\n    %s" % (number, _wrap(what), where))
-    for group in groups:
-        # below every line at that volume, with a thin leader to the first point
-        lowest = min(monthly_cost(result["inputs"], name, group["volume"]) for name in result["inputs"]["schemes"])
-        label = "%d" % group["first"] if group["first"] == group["last"] else "%d-%d" % (group["first"], group["last"])
         axes.annotate(
-            label,
-            xy=(group["volume"], group["cost"]),
-            xytext=(group["volume"], max(lowest, 1.0) / 2.2),
+            "%d" % number,
+            xy=(volume, cost),
+            xytext=(volume, label["text_y"]),
             ha="center",
             va="top",
             fontsize=8.5,
@@ -388,6 +425,13 @@ def _side_panel(figure, axes, result):
             bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none"},
             arrowprops={"arrowstyle": "-", "color": "#777777", "linewidth": 0.7, "shrinkA": 1, "shrinkB": 4},
         )
+        what = "%s = %s" % (_abbrev(first), _abbrev(second))
+        if entry["kind"] == "step":
+            what = "%s / %s: %s cheaper above" % (_abbrev(first), _abbrev(second), _abbrev(entry["cheaper_above"]))
+            where = "%s req/month (a node step)" % count(volume)
+        else:
+            where = "%s req/month, %s/month" % (count(volume), money(cost))
+        listed.append("%d. %s\n    %s" % (number, _wrap(what), where))
     figure.text(0.765, 0.90, "Break-even points", fontsize=10, fontweight="bold", va="top")
     listed = listed or ["none: no two schemes trade places\nin this range"]
     figure.text(0.765, 0.86, "\n".join(listed), fontsize=8.5, va="top", linespacing=1.45)

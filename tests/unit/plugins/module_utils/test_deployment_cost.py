@@ -591,3 +591,39 @@ def test_chart_is_skipped_with_a_note_without_matplotlib(monkeypatch):
     markdown = render_markdown(evaluate(), {"path": "cost-chart.png", "written": False, "note": note})
     assert "Chart not written: chart skipped: matplotlib is not installed" in markdown
     assert "![" not in markdown
+
+
+def test_coinciding_lines_are_both_drawn_and_named():
+    """Hybrid sat under PaaS, hidden: when two curves stay within 2% over the range, each gets
+    a dash pattern offset from the other's and a legend label naming the other."""
+    from ansible_collections.privateai.deepseek.plugins.module_utils.deployment_cost_report import (
+        _chart_curves,
+        chart_lines,
+        coinciding_groups,
+    )
+
+    assert coinciding_groups({"a": [100.0, 200.0], "b": [101.0, 198.0], "c": [106.0, 200.0]}) == [["a", "b"]]
+    # PaaS's fee equal to hybrid's gateway nodes and line: the same cost at every volume
+    result = evaluate(prices={"paas_fee_per_month": 1400.0})
+    low, high = result["chart_range"]
+    curves = _chart_curves(result, [low, (low * high) ** 0.5, high])
+    lines = chart_lines(result, curves)
+    assert lines["hybrid"]["label"] == "Hybrid cloud (= Managed PaaS within 2%)"
+    assert lines["paas"]["label"] == "Managed PaaS (= Hybrid cloud within 2%)"
+    assert lines["hybrid"]["dashes"] == lines["paas"]["dashes"] == (7.0, 7.0)
+    assert {lines["hybrid"]["offset"], lines["paas"]["offset"]} == {0.0, 7.0}  # they alternate along the path
+    assert lines["vm"] == {"label": "Virtual machines", "dashes": None, "offset": 0.0}
+    assert chart_lines(evaluate(), _chart_curves(evaluate(), [low, high]))["paas"]["dashes"] is None
+
+
+def test_every_break_even_on_the_chart_has_its_own_label():
+    """Neighbouring points used to share one label ("1-4")."""
+    from ansible_collections.privateai.deepseek.plugins.module_utils.deployment_cost_report import break_even_labels
+
+    result = evaluate(workload={"peak_requests_per_s": 8})
+    labels = break_even_labels(result)
+    assert len(labels) >= 2
+    assert [label["number"] for label in labels] == list(range(1, len(labels) + 1))
+    for before, after in zip(labels, labels[1:]):
+        if abs(math.log10(after["volume"] / before["volume"])) < 0.2:  # neighbours: one below the other
+            assert after["text_y"] < before["text_y"]
