@@ -4,13 +4,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """deployment_cost outside Ansible: the same cost model, ranking and report as the module.
 
-    PYTHONPATH=<collections dir> python3 -m ansible_collections.privateai.deepseek.cli.deployment_cost \\
+    python3 <collection>/cli/deployment_cost.py \\
         --requests-per-month 300000 --peak-rps 6 --data-sensitivity confidential \\
         --benchmark-file .build/reports/benchmark.json --chart cost-chart.png
 
 Prints the Markdown report (or --json). Exit status: 0 ok, 2 bad input.
 Needs neither ansible-core nor anything else; matplotlib only for --chart.
 """
+
+if not __package__:  # run as a file (python3 <collection>/cli/deployment_cost.py): find the collection first
+    import _bootstrap  # noqa: F401
+
 
 import argparse
 import json

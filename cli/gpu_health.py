@@ -4,13 +4,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """gpu_health outside Ansible: the same probe and verdict as the module.
 
-    PYTHONPATH=<collections dir> python3 -m ansible_collections.privateai.deepseek.cli.gpu_health [--json]
+    python3 <collection>/cli/gpu_health.py [--json]
 
 Exit codes: 0 healthy (or, with --no-require-gpu, nothing to probe), 1 unhealthy, 2 cannot
 probe (no driver, no library, bad option). The flags are the module's options
 (module_utils/gpu_health_options.py), with the same defaults. Needs nvidia-ml-py where the
 PCI bus has an NVIDIA GPU; never ansible-core.
 """
+
+if not __package__:  # run as a file (python3 <collection>/cli/gpu_health.py): find the collection first
+    import _bootstrap  # noqa: F401
+
 
 import argparse
 import json

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """inference_benchmark outside Ansible: the same code and figures as the module.
 
-    PYTHONPATH=<collections dir> python3 -m ansible_collections.privateai.deepseek.cli.inference_benchmark \
+    python3 <collection>/cli/inference_benchmark.py \
         --url http://node:8000 --api-key "$KEY" --concurrency 8 --num-requests 200
 
 The flags are the module's options (module_utils/inference_benchmark_options.py) with the
@@ -12,6 +12,10 @@ same defaults: --name-with-dashes, --no-name for a false bool, lists comma-separ
 Exit status: 0 ok, 1 a threshold was violated, 2 the benchmark could not run.
 Needs aiohttp; not ansible-core.
 """
+
+if not __package__:  # run as a file (python3 <collection>/cli/inference_benchmark.py): find the collection first
+    import _bootstrap  # noqa: F401
+
 
 import argparse
 import json

@@ -31,7 +31,7 @@ description:
     1000. The report's first line says which figure it used and from where.
   - Pure computation, except for O(chart_path); it never writes in check mode.
   - The same code runs outside Ansible as
-    C(python -m ansible_collections.privateai.deepseek.cli.deployment_cost).
+    C(python3 <collection>/cli/deployment_cost.py).
 author:
   - privateai.deepseek maintainers (@privateai)
 requirements:

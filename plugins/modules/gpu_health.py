@@ -26,7 +26,7 @@ description:
     GPU ("not supported on this GPU") and never stops the probe.
   - Reads only; check mode returns the same result.
   - The same code runs outside Ansible as
-    C(python -m ansible_collections.privateai.deepseek.cli.gpu_health)
+    C(python3 <collection>/cli/gpu_health.py)
     (exit code 0 healthy, 1 unhealthy, 2 cannot probe).
 author:
   - privateai.deepseek maintainers (@privateai)

@@ -30,7 +30,7 @@ description:
     violated, unless O(fail_on_violation=false).
   - In check mode the options are validated and no request is sent.
   - The same code runs outside Ansible as
-    C(python -m ansible_collections.privateai.deepseek.cli.inference_benchmark).
+    C(python3 <collection>/cli/inference_benchmark.py).
 author:
   - privateai.deepseek maintainers (@privateai)
 requirements:

@@ -115,3 +115,35 @@ def test_ansible_doc_renders_from_the_installed_tarball(plugin_type, name):
     assert str(installed) in docs[fqcn]["doc"]["filename"]
     assert docs[fqcn]["examples"].strip()
     assert docs[fqcn]["return"]
+
+
+@pytest.mark.parametrize("where", ["installed", "checkout"])
+def test_each_cli_runs_with_the_one_documented_command(where):
+    """`python3 <collection>/cli/<tool>.py`, from the installed tarball and from a checkout, with
+    no PYTHONPATH: the docs used to give PYTHONPATH=~/.ansible/collections, which a checkout lacks."""
+    collection = (
+        REPO_ROOT / ".build" / "installed" / "ansible_collections" / "privateai" / "deepseek"
+        if where == "installed"
+        else REPO_ROOT
+    )
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "ANSIBLE_COLLECTIONS_PATH")}
+    commands = {
+        "gpu_health": ["--no-require-gpu", "--json"],
+        "inference_benchmark": ["--help"],
+        "deployment_cost": ["--json"],
+    }
+    for tool, arguments in commands.items():
+        run = subprocess.run(
+            [sys.executable, str(collection / "cli" / f"{tool}.py"), *arguments],
+            capture_output=True, text=True, env=env, cwd="/", timeout=120,
+        )  # fmt: skip
+        assert run.returncode == 0, (tool, run.stderr)
+        if tool != "inference_benchmark":
+            json.loads(run.stdout)
+    # the installed copy runs the installed code, not the checkout's
+    probe = "import _bootstrap, ansible_collections.privateai.deepseek as c; print(_bootstrap.COLLECTIONS_PATH)"
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=str(collection / "cli"), timeout=60
+    )
+    expected = REPO_ROOT / ".build" / ("installed" if where == "installed" else "collections")
+    assert run.returncode == 0 and run.stdout.strip() == str(expected), run.stderr
