@@ -46,6 +46,12 @@ MODULES = {
         "page": "docs/gpu-health.md",
         "playbook_own": ["fail_on_unhealthy"],
     },
+    "deployment_cost": {
+        "playbook": "playbooks/cost_report.yml",
+        "prefix": "cost_",
+        "page": "docs/cost-advisor.md",
+        "playbook_own": ["benchmark_file", "chart_path"],
+    },
     "inference_benchmark": {
         "playbook": "playbooks/benchmark.yml",
         "prefix": "benchmark_",

@@ -36,22 +36,27 @@ author:
   - privateai.deepseek maintainers (@privateai)
 requirements:
   - matplotlib, only for O(chart_path) (without it the chart is skipped with a note)
+# BEGIN GENERATED OPTIONS (hacking/module_docs.py)
 options:
   workload:
-    description: The workload to price. Options left out take the reference workload's value.
+    description:
+      - The workload to price. Options left out take the reference workload's value.
     type: dict
     default: {}
     suboptions:
       requests_per_month:
-        description: Requests a month.
+        description:
+          - Requests a month.
         type: float
         default: 15000
       mean_input_tokens:
-        description: Mean prompt length in tokens.
+        description:
+          - Mean prompt length in tokens.
         type: float
         default: 1000
       mean_output_tokens:
-        description: Mean completion length in tokens.
+        description:
+          - Mean completion length in tokens.
         type: float
         default: 500
       peak_requests_per_s:
@@ -59,297 +64,359 @@ options:
           - Request rate of the busiest second; the GPU fleet is sized for it.
           - Raised to O(assumptions.min_peak_to_average) times the average rate when lower.
         type: float
-        default: 2
+        default: 2.0
       latency_slo_ms:
-        description: Latency objective in milliseconds; benchmark points above it do not count.
+        description:
+          - Latency objective in milliseconds; benchmark points above it do not count.
         type: float
-        default: 30000
+        default: 30000.0
       latency_metric:
-        description: What the SLO bounds - time to first token, time per output token or end-to-end latency.
+        description:
+          - What the SLO bounds - time to first token, time per output token or end-to-end latency.
         type: str
-        choices: [ttft, tpot, e2el]
         default: e2el
+        choices:
+          - ttft
+          - tpot
+          - e2el
       latency_percentile:
-        description: The percentile the SLO holds for.
+        description:
+          - The percentile the SLO holds for.
         type: float
-        default: 99
+        default: 99.0
       data_sensitivity:
         description:
-          - The most sensitive data the deployment processes. Public serverless takes up to
-            V(internal), public PaaS up to V(confidential).
+          - The most sensitive data the deployment processes. Public serverless takes up to V(internal),
+            public PaaS up to V(confidential).
         type: str
-        choices: [public, internal, confidential, regulated]
         default: internal
+        choices:
+          - public
+          - internal
+          - confidential
+          - regulated
       project_duration_months:
-        description: How long the deployment runs; the project cost is up-front + monthly x this.
+        description:
+          - How long the deployment runs; the project cost is up-front + monthly x this.
         type: float
         default: 12
       team_runs_kubernetes:
         description:
-          - Whether the team already runs Kubernetes. Removes the Kubernetes learning cost
-            from the containers' up-front cost and gives containers one star more for
-            deployment speed and operational simplicity (unless O(matrix) sets them).
+          - Whether the team already runs Kubernetes. Removes the Kubernetes learning cost from the containers'
+            up-front cost and gives containers one star more for deployment speed and operational simplicity
+            (unless O(matrix) sets them).
         type: bool
         default: false
   prices:
-    description: Prices in USD. Options left out take the reference value.
+    description:
+      - Prices in USD. Options left out take the reference value.
     type: dict
     default: {}
     suboptions:
       gpu_pricing:
-        description: Which GPU price the node-based schemes pay (PaaS always pays on demand).
+        description:
+          - Which GPU price the node-based schemes pay (PaaS always pays on demand).
         type: str
-        choices: [on_demand, reserved, spot]
         default: on_demand
+        choices:
+          - on_demand
+          - reserved
+          - spot
       gpu_per_hour_on_demand:
-        description: One GPU node an hour, on demand.
+        description:
+          - One GPU node an hour, on demand.
         type: float
         default: 2.5
       gpu_per_hour_reserved:
-        description: One GPU node an hour, reserved for O(assumptions.reserved_term_months).
+        description:
+          - One GPU node an hour, reserved for O(assumptions.reserved_term_months).
         type: float
         default: 1.6
       gpu_per_hour_spot:
-        description: One GPU node an hour, spot (about -80%).
+        description:
+          - One GPU node an hour, spot (about -80%).
         type: float
         default: 0.5
       overhead_node_per_month:
-        description: One overhead (CPU) node a month - control plane, ingress, gateway.
+        description:
+          - One overhead (CPU) node a month - control plane, ingress, gateway.
         type: float
-        default: 300
+        default: 300.0
       overhead_nodes:
-        description: Overhead nodes per scheme.
+        description:
+          - Overhead nodes per scheme.
         type: dict
         default: {}
         suboptions:
           containers:
-            description: Control plane and ingress/system node of the 3-node cluster.
+            description:
+              - Control plane and ingress/system node of the 3-node cluster.
             type: int
             default: 2
           vm:
-            description: Overhead nodes of the VM deployment.
+            description:
+              - Overhead nodes of the VM deployment.
             type: int
             default: 0
           serverless:
-            description: Overhead nodes of the serverless deployment.
+            description:
+              - Overhead nodes of the serverless deployment.
             type: int
             default: 0
           hybrid:
-            description: A gateway at each site.
+            description:
+              - A gateway at each site.
             type: int
             default: 2
           paas:
-            description: Overhead nodes of the PaaS deployment.
+            description:
+              - Overhead nodes of the PaaS deployment.
             type: int
             default: 0
       serverless_pricing:
-        description: Whether serverless bills per call or per second of a call.
+        description:
+          - Whether serverless bills per call or per second of a call.
         type: str
-        choices: [per_call, per_second]
         default: per_call
+        choices:
+          - per_call
+          - per_second
       serverless_per_call:
-        description: Serverless price of one call.
+        description:
+          - Serverless price of one call.
         type: float
         default: 0.12
       serverless_per_second:
-        description: Serverless price of one second of a call (O(prices.serverless_pricing=per_second)).
+        description:
+          - Serverless price of one second of a call (O(prices.serverless_pricing=per_second)).
         type: float
         default: 0.001
       serverless_cold_start_s:
         description:
-          - Seconds a cold-started serverless call waits for the model to load. Billed per
-            second, and breaks the SLO when more calls start cold than the percentile allows.
+          - Seconds a cold-started serverless call waits for the model to load. Billed per second, and
+            breaks the SLO when more calls start cold than the percentile allows.
         type: float
-        default: 20
+        default: 20.0
       leased_line_per_month:
-        description: Leased line or site-to-site VPN of the hybrid scheme, a month.
+        description:
+          - Leased line or site-to-site VPN of the hybrid scheme, a month.
         type: float
-        default: 800
+        default: 800.0
       paas_fee_per_month:
-        description: Managed platform fee a month.
+        description:
+          - Managed platform fee a month.
         type: float
-        default: 1000
+        default: 1000.0
       egress_per_gb:
-        description: Egress price per GB of responses (not in the reference, so 0).
+        description:
+          - Egress price per GB of responses (not in the reference, so 0).
         type: float
-        default: 0
+        default: 0.0
       upfront:
-        description: Up-front cost per scheme (the reference says medium, low, very low, high, none).
+        description:
+          - Up-front cost per scheme (the reference says medium, low, very low, high, none).
         type: dict
         default: {}
         suboptions:
           containers:
-            description: Cluster setup, without the Kubernetes learning cost.
+            description:
+              - Cluster setup, without the Kubernetes learning cost.
             type: float
-            default: 2000
+            default: 2000.0
           vm:
-            description: VM images and automation.
+            description:
+              - VM images and automation.
             type: float
-            default: 1500
+            default: 1500.0
           serverless:
-            description: Packaging for the serverless platform.
+            description:
+              - Packaging for the serverless platform.
             type: float
-            default: 500
+            default: 500.0
           hybrid:
-            description: Leased line installation and integration.
+            description:
+              - Leased line installation and integration.
             type: float
-            default: 20000
+            default: 20000.0
           paas:
-            description: Nothing up front.
+            description:
+              - Nothing up front.
             type: float
-            default: 0
+            default: 0.0
       kubernetes_learning_upfront:
-        description: Added to the containers' up-front cost when O(workload.team_runs_kubernetes=false).
+        description:
+          - Added to the containers' up-front cost when O(workload.team_runs_kubernetes=false).
         type: float
-        default: 4000
+        default: 4000.0
   assumptions:
-    description: Sizing and policy assumptions. Options left out take the default.
+    description:
+      - Sizing and policy assumptions. Options left out take the default.
     type: dict
     default: {}
     suboptions:
       hours_per_month:
-        description: Billed hours a month (720 = 30 days; some clouds bill 730).
+        description:
+          - Billed hours a month (720 = 30 days; some clouds bill 730).
         type: float
-        default: 720
+        default: 720.0
       min_nodes:
-        description: Smallest GPU fleet (2 for redundancy).
+        description:
+          - Smallest GPU fleet (2 for redundancy).
         type: int
         default: 1
       min_peak_to_average:
-        description: The peak is at least this multiple of the average rate (diurnal load).
+        description:
+          - The peak is at least this multiple of the average rate (diurnal load).
         type: float
-        default: 2
+        default: 2.0
       autoscale_share:
         description:
-          - Share of the idle GPU capacity (peak nodes above the average load) each scheme
-            releases by autoscaling; (elastic-scaling stars - 1) / 8.
+          - Share of the idle GPU capacity (peak nodes above the average load) each scheme releases by
+            autoscaling; (elastic-scaling stars - 1) / 8.
         type: dict
         default: {}
         suboptions:
           containers:
-            description: Cluster autoscaler.
+            description:
+              - Cluster autoscaler.
             type: float
             default: 0.5
           vm:
-            description: Scale sets, slowly.
+            description:
+              - Scale sets, slowly.
             type: float
             default: 0.125
           hybrid:
-            description: The cloud side only.
+            description:
+              - The cloud side only.
             type: float
             default: 0.25
           paas:
-            description: Platform autoscaling.
+            description:
+              - Platform autoscaling.
             type: float
             default: 0.25
       serverless_idle_timeout_s:
-        description: Seconds an idle serverless instance stays warm; a call after a longer gap starts cold.
+        description:
+          - Seconds an idle serverless instance stays warm; a call after a longer gap starts cold.
         type: float
-        default: 600
+        default: 600.0
       serverless_tokens_per_s_per_call:
-        description: Decode speed of one serverless call, for per-second billing.
+        description:
+          - Decode speed of one serverless call, for per-second billing.
         type: float
-        default: 40
+        default: 40.0
       serverless_private:
-        description: The serverless platform runs in your own VPC or cluster (it may then hold regulated data).
+        description:
+          - The serverless platform runs in your own VPC or cluster (it may then hold regulated data).
         type: bool
         default: false
       paas_private:
-        description: The PaaS runs in your own VPC (it may then hold regulated data).
+        description:
+          - The PaaS runs in your own VPC (it may then hold regulated data).
         type: bool
         default: false
       reserved_term_months:
-        description: Commitment of reserved prices; a shorter project still pays the term.
+        description:
+          - Commitment of reserved prices; a shorter project still pays the term.
         type: float
         default: 12
       egress_bytes_per_output_token:
-        description: Bytes of response per output token, for egress.
+        description:
+          - Bytes of response per output token, for egress.
         type: float
-        default: 4
+        default: 4.0
       short_project_months:
-        description: Up to this many months a project is short (the reference advises serverless).
+        description:
+          - Up to this many months a project is short (the reference advises serverless).
         type: float
         default: 6
       long_project_months:
-        description: From this many months a project is long (with steady load the reference advises containers).
+        description:
+          - From this many months a project is long (with steady load the reference advises containers).
         type: float
         default: 12
       steady_peak_to_average:
-        description: Load whose peak is at most this multiple of the average is steady.
+        description:
+          - Load whose peak is at most this multiple of the average is steady.
         type: float
-        default: 3
+        default: 3.0
   output_tokens_per_s_per_node:
     description:
       - Output tokens/s one GPU node serves within the latency SLO, for the chosen model and GPU.
       - Given, it always wins over O(benchmark_file) (the report says the file was not used).
-      - Default (neither given nor measured on matching hardware) is 1000, the reference workload's peak on one
-        node.
+      - Default (neither given nor measured on matching hardware) is 1000, the reference workload's peak
+        on one node.
     type: float
   benchmark_file:
     description:
-      - JSON from M(privateai.deepseek.inference_benchmark), on the host running this
-        module - the C(benchmark.json) of C(playbooks/benchmark.yml) (C({host - report})) or
-        the CLI's C(--output) file (one report).
-      - Of the load points (a single run, a sweep or the trials of an SLO search) meeting
-        the latency SLO, the highest output throughput counts; with several hosts, the
-        slowest host's.
+      - JSON from M(privateai.deepseek.inference_benchmark), on the host running this module - the C(benchmark.json)
+        of C(playbooks/benchmark.yml) (C({host - report})) or the CLI's C(--output) file (one report).
+      - Of the load points (a single run, a sweep or the trials of an SLO search) meeting the latency
+        SLO, the highest output throughput counts; with several hosts, the slowest host's.
       - Only the hosts whose C(measured_on) matches O(priced_node) count (see O(use_benchmark)); the report's
         first line says which figure was used, measured on what, or why the file was not used.
     type: path
   priced_node:
     description:
-      - The GPU node the prices are for. A benchmark counts only when it was measured on GPUs and, for each
-        field stated here, on the same - C(gpu_model) (e.g. V(H200); names match when one contains the other),
-        C(gpu_count) per node, C(model) (the served model name) and C(precision) (e.g. V(fp8), V(bf16)).
+      - The GPU node the prices are for. A benchmark counts only when it was measured on GPUs and, for
+        each field stated here, on the same - C(gpu_model) (e.g. V(H200); names match when one contains
+        the other), C(gpu_count) per node, C(model) (the served model name) and C(precision) (e.g. V(fp8),
+        V(bf16)).
       - A CPU figure never prices a GPU node unless O(use_benchmark=always).
     type: dict
     default: {}
     suboptions:
       gpu_model:
-        description: GPU model of the priced node.
+        description:
+          - GPU model of the priced node.
         type: str
       gpu_count:
-        description: GPUs per priced node.
+        description:
+          - GPUs per priced node.
         type: int
       model:
-        description: The model it serves (the served model name).
+        description:
+          - The model it serves (the served model name).
         type: str
       precision:
-        description: Its precision or quantization (V(fp8), V(bf16), V(float16), ...).
+        description:
+          - Its precision or quantization (V(fp8), V(bf16), V(float16), ...).
         type: str
   use_benchmark:
     description:
-      - V(matching) uses the hosts of O(benchmark_file) that match O(priced_node), V(always) every host (the
-        report flags what does not match), V(never) none.
+      - V(matching) uses the hosts of O(benchmark_file) that match O(priced_node), V(always) every host
+        (the report flags what does not match), V(never) none.
     type: str
-    choices: [matching, always, never]
     default: matching
+    choices: [matching, always, never]
   weights:
     description:
-      - Weight per criterion - V(deployment_speed), V(cost_control),
-        V(operational_simplicity), V(data_security), V(elastic_scaling) (the reference's
-        stars) and V(total_cost) (computed from the project cost).
-      - Criteria left out keep their default, 0 leaves a criterion out. Defaults are 1 each,
-        data security 2 for confidential and 3 for regulated data, and total cost 5.
+      - Weight per criterion - V(deployment_speed), V(cost_control), V(operational_simplicity), V(data_security),
+        V(elastic_scaling) (the reference's stars) and V(total_cost) (computed from the project cost).
+      - Criteria left out keep their default, 0 leaves a criterion out. Defaults are 1 each, data security
+        2 for confidential and 3 for regulated data, and total cost 5.
     type: dict
   matrix:
     description:
-      - Star overrides (1-5) as C({scheme - {criterion - stars}}), e.g. to rate
-        operational simplicity of containers 4 for a team with a platform group.
+      - Star overrides (1-5) as C({scheme - {criterion - stars}}), e.g. to rate operational simplicity
+        of containers 4 for a team with a platform group.
     type: dict
   schemes:
-    description: The schemes to compare.
+    description:
+      - The schemes to compare.
     type: list
     elements: str
-    choices: [containers, vm, serverless, hybrid, paas]
     default: [containers, vm, serverless, hybrid, paas]
+    choices: [containers, vm, serverless, hybrid, paas]
   chart_path:
     description:
-      - Write a PNG chart here - monthly cost against monthly requests for each scheme,
-        break-even points marked. Needs matplotlib; without it the chart is skipped and
-        RV(chart.note) and the report say so. Not written in check mode.
+      - Write a PNG chart here - monthly cost against monthly requests for each scheme, break-even points
+        marked. Needs matplotlib; without it the chart is skipped and RV(chart.note) and the report say
+        so. Not written in check mode.
       - The Markdown report links the chart by its file name.
     type: path
+# END GENERATED OPTIONS
 attributes:
   check_mode:
     support: full
@@ -555,77 +622,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.privateai.deepseek.plugins.module_utils.deployment_cost import evaluate
 from ansible_collections.privateai.deepseek.plugins.module_utils.deployment_cost_capacity import load_benchmark_file
-from ansible_collections.privateai.deepseek.plugins.module_utils.deployment_cost_defaults import (
-    DEFAULT_ASSUMPTIONS,
-    DEFAULT_PRICES,
-    DEFAULT_WORKLOAD,
-    GPU_PRICINGS,
-    LATENCY_METRICS,
-    SCHEMES,
-    SENSITIVITY_LEVELS,
-    SERVERLESS_PRICINGS,
-    CostInputError,
-)
+from ansible_collections.privateai.deepseek.plugins.module_utils.deployment_cost_defaults import CostInputError
+from ansible_collections.privateai.deepseek.plugins.module_utils.deployment_cost_options import OPTIONS
 from ansible_collections.privateai.deepseek.plugins.module_utils.deployment_cost_report import (
     chart_png,
     render_markdown,
 )
-
-CHOICES = {
-    "latency_metric": list(LATENCY_METRICS),
-    "data_sensitivity": list(SENSITIVITY_LEVELS),
-    "gpu_pricing": list(GPU_PRICINGS),
-    "serverless_pricing": list(SERVERLESS_PRICINGS),
-}
-INTEGERS = ("min_nodes",)
-
-
-def _spec(defaults):
-    """argument_spec suboptions from the library's defaults (so they cannot drift)."""
-    spec = {}
-    for name, value in defaults.items():
-        spec[name] = _option(name, value)
-        if "token" in name:
-            spec[name]["no_log"] = False  # LLM tokens, not secrets
-    return spec
-
-
-def _option(name, value):
-    if isinstance(value, dict):
-        kind = "int" if name == "overhead_nodes" else "float"
-        return dict(
-            type="dict", default={}, options=dict((key, dict(type=kind, default=item)) for key, item in value.items())
-        )
-    if isinstance(value, bool):
-        return dict(type="bool", default=value)
-    if isinstance(value, str):
-        return dict(type="str", default=value, choices=CHOICES[name])
-    return dict(type="int" if name in INTEGERS else "float", default=value)
-
-
-def argument_spec():
-    return dict(
-        workload=dict(type="dict", default={}, options=_spec(DEFAULT_WORKLOAD)),
-        prices=dict(type="dict", default={}, options=_spec(DEFAULT_PRICES)),
-        assumptions=dict(type="dict", default={}, options=_spec(DEFAULT_ASSUMPTIONS)),
-        output_tokens_per_s_per_node=dict(type="float", no_log=False),
-        benchmark_file=dict(type="path"),
-        priced_node=dict(
-            type="dict",
-            default={},
-            options=dict(
-                gpu_model=dict(type="str"),
-                gpu_count=dict(type="int"),
-                model=dict(type="str"),
-                precision=dict(type="str"),
-            ),
-        ),
-        use_benchmark=dict(type="str", default="matching", choices=["matching", "always", "never"]),
-        weights=dict(type="dict"),
-        matrix=dict(type="dict"),
-        schemes=dict(type="list", elements="str", choices=list(SCHEMES), default=list(SCHEMES)),
-        chart_path=dict(type="path"),
-    )
+from ansible_collections.privateai.deepseek.plugins.module_utils.option_spec import argument_spec
 
 
 def _write_chart(module, result, path):
@@ -655,7 +658,7 @@ def _write_chart(module, result, path):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(OPTIONS), supports_check_mode=True)
     params = module.params
     try:
         benchmark = load_benchmark_file(params["benchmark_file"]) if params["benchmark_file"] else None

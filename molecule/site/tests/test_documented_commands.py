@@ -3,8 +3,8 @@
 A user's inventory stands in for the docs' default one: site-node alone in gpu_nodes (site-gated
 has no model by design), with this scenario's group_vars and host_vars, so that hardening and
 serving keep the values the fleet was converged with. Its gpu_nodes vars are the site-wide
-short form a user would put in group_vars (a few small benchmark requests per load point) and a
-reports directory of its own. The placeholders are the fleet's gateway, its lab CA and a key of
+short form a user would put in group_vars/gpu_nodes.yml (a few small benchmark requests per
+load point) and a reports directory of its own. The placeholders are the fleet's gateway, its lab CA and a key of
 the `docs` client. The file's name sorts it first: the commands meet the fleet as converge left it.
 """
 
@@ -28,19 +28,19 @@ KEYS = PROJECT / ".build" / "molecule-site"
 @pytest.fixture(scope="module")
 def inventory(tmp_path_factory):
     directory = tmp_path_factory.mktemp("docs-inventory")
-    for shared in ("group_vars", "host_vars"):
-        (directory / shared).symlink_to(SCENARIO / shared)
-    hosts = {
-        "gpu_nodes": {
-            "hosts": {"site-node": {"ansible_connection": "community.docker.docker"}},
-            "vars": {
-                "benchmark_num_requests": 4,
-                "benchmark_input_len": 64,
-                "benchmark_output_len": 16,
-                "deepseek_report_dir": str(directory / "reports"),
-            },
-        }
+    (directory / "host_vars").symlink_to(SCENARIO / "host_vars")
+    (directory / "group_vars").mkdir()
+    for shared in (SCENARIO / "group_vars").iterdir():
+        (directory / "group_vars" / shared.name).symlink_to(shared)
+    # group_vars/gpu_nodes.yml: above group_vars/all.yml (an inventory file's own vars are below it)
+    short_form = {
+        "benchmark_num_requests": 4,
+        "benchmark_input_len": 64,
+        "benchmark_output_len": 32,  # the tiny random model: with 16, one prompt's tokens are all blank text
+        "deepseek_report_dir": str(directory / "reports"),
     }
+    (directory / "group_vars" / "gpu_nodes.yml").write_text(yaml.safe_dump(short_form))
+    hosts = {"gpu_nodes": {"hosts": {"site-node": {"ansible_connection": "community.docker.docker"}}}}
     (directory / "hosts.yml").write_text(yaml.safe_dump(hosts))
     return directory / "hosts.yml"
 

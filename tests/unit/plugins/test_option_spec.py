@@ -68,13 +68,19 @@ def test_the_cli_has_every_option_with_its_default_and_choices(name):
     options = importlib.import_module("%s.plugins.module_utils.%s_options" % (PACKAGE, name)).OPTIONS
     cli = importlib.import_module("%s.cli.%s" % (PACKAGE, name))
     actions = {action.dest: action for action in cli.build_parser()._actions}
+    flags = []
     for option, entry in options.items():
         if entry.get("cli") is False:
             continue
-        assert option in actions, "%s has no CLI flag %s" % (option, option_spec.flag(option))
-        assert actions[option].default == entry.get("default"), option
+        if (entry.get("cli") or {}).get("flatten"):  # a dict: one flag per suboption, dest "dict.suboption"
+            flags += [("%s.%s" % (option, sub), subentry) for sub, subentry in entry["options"].items()]
+        else:
+            flags.append((option, entry))
+    for dest, entry in flags:
+        assert dest in actions, "%s has no CLI flag" % dest
+        assert actions[dest].default == entry.get("default"), dest
         if entry.get("choices") and entry.get("type") != "list":
-            assert list(actions[option].choices) == entry["choices"], option
+            assert list(actions[dest].choices) == entry["choices"], dest
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -153,3 +159,89 @@ def test_argument_spec_and_documentation_come_from_the_declaration():
         "default": 3,
     }
     assert option_spec.plain("Verify O(count=3) and C(x).") == "Verify count=3 and x."
+
+
+NESTED = {
+    "load": {
+        "type": "dict",
+        "default": {},
+        "cli": {"flatten": True},
+        "description": ["The load."],
+        "options": {
+            "rate": {"type": "float", "default": 2.0, "cli": {"flag": "--rps"}, "description": ["Rate."]},
+            "kind": {"type": "str", "default": "a", "choices": ["a", "b"], "description": ["Kind."]},
+        },
+    },
+    "prices": {"type": "dict", "default": {}, "cli": {"flag": "--price", "assign": True}, "description": ["Prices."]},
+}
+
+
+def test_nested_options_give_suboptions_in_spec_and_docs():
+    assert option_spec.argument_spec(NESTED)["load"]["options"]["rate"] == {"type": "float", "default": 2.0}
+    assert option_spec.documentation(NESTED)["load"]["suboptions"]["kind"]["choices"] == ["a", "b"]
+
+
+def _parse_nested(argv, config=None):
+    parser = option_spec.add_arguments(argparse.ArgumentParser(), NESTED)
+    return option_spec.namespace_values(
+        parser.parse_args(argv, option_spec.prefilled_namespace(config or {}, NESTED)), NESTED
+    )
+
+
+def test_flattened_and_assigned_flags_fold_back_into_their_dicts():
+    assert _parse_nested([]) == {"load": {"rate": 2.0, "kind": "a"}, "prices": {}}
+    parsed = _parse_nested(["--rps", "6", "--price", "gpu=1.9", "--price", "upfront.vm=10", "--price", "spot=no"])
+    assert parsed["load"] == {"rate": 6.0, "kind": "a"}
+    assert parsed["prices"] == {"gpu": 1.9, "upfront": {"vm": 10.0}, "spot": False}
+
+
+def test_a_flag_overrides_the_file_and_a_default_fills_only_what_neither_sets():
+    config = {"load": {"kind": "b", "rate": 9.0, "typo": 1}, "prices": {"gpu": 3.0, "upfront": {"vm": 1.0}}}
+    parsed = _parse_nested(["--rps", "6", "--price", "upfront.hybrid=5"], config)
+    # the file's kind stays, the flag's rate wins; a name the declaration lacks is kept for the library to refuse
+    assert parsed["load"] == {"kind": "b", "rate": 6.0, "typo": 1}
+    assert parsed["prices"] == {"gpu": 3.0, "upfront": {"vm": 1.0, "hybrid": 5.0}}
+    assert config["prices"]["upfront"] == {"vm": 1.0}  # the file's dict is not changed in place
+
+
+@pytest.mark.parametrize("argv", [["--price", "gpu"], ["--price", "=1"], ["--price", "gpu=1", "--price", "gpu.x=2"]])
+def test_assignments_refuse_what_is_not_name_equals_value(argv, capsys):
+    with pytest.raises(SystemExit):
+        _parse_nested(argv)
+    assert "argument --price" in capsys.readouterr().err
+
+
+def test_deployment_cost_suboptions_take_the_librarys_defaults():
+    from ansible_collections.privateai.deepseek.plugins.module_utils import deployment_cost_defaults as library
+    from ansible_collections.privateai.deepseek.plugins.module_utils import deployment_cost_options as declared
+
+    for name, defaults in (("workload", library.DEFAULT_WORKLOAD), ("prices", library.DEFAULT_PRICES)):
+        suboptions = declared.OPTIONS[name]["options"]
+        assert sorted(suboptions) == sorted(defaults)
+        for sub, default in defaults.items():
+            expected = {} if isinstance(default, dict) else default
+            assert suboptions[sub]["default"] == expected, (name, sub)
+    with pytest.raises(ValueError, match="declared"):
+        declared._with_defaults({"a": 1.0, "b": 2.0}, {"a": {"description": ["A."]}})
+
+
+def test_deployment_cost_cli_config_file_and_flags(tmp_path):
+    cli = importlib.import_module("%s.cli.deployment_cost" % PACKAGE)
+    config = tmp_path / "cost.json"
+    config.write_text(json.dumps({"workload": {"requests_per_month": 30000, "data_sensitivity": "regulated"}}))
+    options, as_json = cli.parse(["--config", str(config), "--peak-rps", "6", "--priced-gpu-model", "H200", "--json"])
+    assert as_json is True
+    assert options["workload"]["requests_per_month"] == 30000 and options["workload"]["data_sensitivity"] == "regulated"
+    assert options["workload"]["peak_requests_per_s"] == 6.0
+    assert options["priced_node"] == {"gpu_model": "H200"}  # unset fields stay out: they match anything
+    config.write_text(json.dumps({"workloads": {}}))
+    with pytest.raises(cli.CostInputError, match="unknown key.*workloads"):
+        cli.parse(["--config", str(config)])
+
+
+def test_the_module_cannot_change_the_declaration(monkeypatch):
+    """AnsibleModule fills a dict option's suboptions into its default: the spec holds copies."""
+    spec = option_spec.argument_spec(NESTED)
+    spec["load"]["default"]["rate"] = 9.0
+    assert NESTED["load"]["default"] == {}
+    assert option_spec.documentation(NESTED)["load"]["default"] == {}
