@@ -29,7 +29,7 @@ from ansible_collections.privateai.deepseek.plugins.module_utils.inference_bench
     run,
 )
 from ansible_collections.privateai.deepseek.plugins.module_utils.inference_benchmark_options import OPTIONS
-from ansible_collections.privateai.deepseek.plugins.module_utils.option_spec import add_arguments
+from ansible_collections.privateai.deepseek.plugins.module_utils.option_spec import add_arguments, cli_text
 
 EXIT_OK, EXIT_VIOLATED, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -98,7 +98,8 @@ def main(argv=None):
     try:
         report = run(library_options(args), progress=progress)
     except BenchmarkError as exc:  # bad input (InputError) included
-        print("inference_benchmark: cannot run: %s" % exc, file=sys.stderr)
+        message = cli_text(str(exc.args[0]) if exc.args else "", OPTIONS)  # its flags, not the module's options
+        print("inference_benchmark: cannot run: %s" % message, file=sys.stderr)
         return EXIT_CANNOT_RUN
     text = json.dumps(report, indent=2, sort_keys=True)
     if output:

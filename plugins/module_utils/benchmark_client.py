@@ -95,7 +95,7 @@ def make_ssl_context(url, validate_certs=True, ca_path=None):
     try:
         return ssl.create_default_context(cafile=ca_path)
     except (OSError, ssl.SSLError) as exc:
-        raise InputError("cannot load CA file %s: %s" % (ca_path, exc))
+        raise InputError("cannot load the CA file %s (O(ca_path)): %s" % (ca_path, exc))
 
 
 # --- one request -------------------------------------------------------------
@@ -162,8 +162,8 @@ async def send_request(session, url, prepared, headers, api, ttft_timeout=None):
 def _connection_problem(base, exc, what):
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return TLSVerificationError(
-            "TLS certificate of %s is not trusted (%s): give ca_path, or validate_certs false"
-            % (base, exc.certificate_error)
+            "TLS certificate of %s is not trusted (%s): give O(ca_path) (the CA that signed it), "
+            "or O(validate_certs=false)" % (base, exc.certificate_error)
         )
     if isinstance(exc, aiohttp.ClientSSLError):
         return TLSVerificationError("TLS handshake with %s failed: %s" % (base, exc))
@@ -221,7 +221,7 @@ def _first_model(base, body):
     try:
         return json.loads(body)["data"][0]["id"]
     except (ValueError, KeyError, IndexError, TypeError):
-        raise PreflightError("%s/v1/models lists no model: give the model name" % base)
+        raise PreflightError("%s/v1/models lists no model: give O(model)" % base)
 
 
 # --- load ----------------------------------------------------------------------
@@ -294,7 +294,7 @@ async def measure(opts, load, do_preflight=True, warmup=0, progress=None):
         if do_preflight:
             opts["model"] = await preflight(session, opts)
         elif not opts["model"]:
-            raise InputError("model must be given when preflight is off")
+            raise InputError("O(model) must be given when O(preflight=false)")
         url, headers, api = base + API_PATHS[opts["api"]], _request_headers(opts), opts["api"]
 
         def send(prepared):

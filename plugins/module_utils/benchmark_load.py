@@ -18,6 +18,8 @@ from __future__ import absolute_import, division, print_function
 import json
 import math
 
+from ansible_collections.privateai.deepseek.plugins.module_utils.option_spec import plain
+
 # Common English words that the BPE tokenizers of DeepSeek, Qwen and Llama models
 # each encode as one token when preceded by a space: a prompt of N random words is
 # about N tokens (within ~10%; chat templates add their own ~10 tokens).
@@ -40,7 +42,14 @@ API_PATHS = {CHAT: "/v1/chat/completions", COMPLETIONS: "/v1/completions"}
 
 
 class BenchmarkError(Exception):
-    """The benchmark cannot run; the message says why, for a person to read."""
+    """The benchmark cannot run; the message says why, for a person to read.
+
+    The message names options as O(name) (or O(name=value)), so that each entry point can
+    name them its way: str() gives the option names (the module's), option_spec.cli_text()
+    the CLI's flags."""
+
+    def __str__(self):
+        return plain(str(self.args[0])) if self.args else ""
 
 
 class InputError(BenchmarkError, ValueError):
@@ -116,7 +125,7 @@ class RequestFactory(object):
         if api not in API_PATHS:
             raise InputError("api must be one of %s, got %r" % (", ".join(sorted(API_PATHS)), api))
         if api == COMPLETIONS and any("prompt" not in entry for entry in prompts or ()):
-            raise InputError("the completions API takes 'prompt' entries, not 'messages': use api chat")
+            raise InputError("the completions API takes 'prompt' entries, not 'messages': use O(api=chat)")
         self.api = api
         self.model = model
         self.rng = rng

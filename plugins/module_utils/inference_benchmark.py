@@ -101,7 +101,7 @@ def _request_rate(text):
     try:
         return float(text)
     except ValueError:
-        raise InputError("request_rate must be a number of requests per second or 'inf', got %r" % text)
+        raise InputError("O(request_rate) must be a number of requests per second or 'inf', got %r" % text)
 
 
 def library_options(params):
@@ -110,16 +110,16 @@ def library_options(params):
     options = {name: params[name] for name in DEFAULTS if name in params}
     options["request_rate"] = _request_rate(params["request_rate"])
     if params["tensor_parallel_size"] < 1:
-        raise InputError("tensor_parallel_size must be >= 1, got %d" % params["tensor_parallel_size"])
+        raise InputError("O(tensor_parallel_size) must be >= 1, got %d" % params["tensor_parallel_size"])
     if params["model_profile"]:
         if not params["memory_bandwidth_gbps"]:
-            raise InputError("model_profile needs memory_bandwidth_gbps (GB/s of one GPU) for the decode ceiling")
+            raise InputError("O(model_profile) needs O(memory_bandwidth_gbps) (GB/s of one GPU) for the decode ceiling")
         if params["weight_bytes_per_step"]:
-            raise InputError("give model_profile or weight_bytes_per_step, not both")
+            raise InputError("give O(model_profile) or O(weight_bytes_per_step), not both")
         try:
             profile = get_profile(params["model_profile"])
         except CatalogError as error:
-            raise InputError("model_profile: %s" % error)
+            raise InputError("O(model_profile): %s" % error)
         # An average sequence holds its prompt and half of its answer in the KV cache.
         context = params["input_len"] + params["output_len"] // 2
         options["weight_bytes_per_step"] = int(
@@ -141,7 +141,7 @@ def _positive(options, name, kind=float, allow_none=True, minimum=0, inclusive=F
     if not ok or (value < minimum if inclusive else value <= minimum):
         bound = ">= %g" % minimum if inclusive else "> %g" % minimum
         raise InputError(
-            "%s must be a %s %s, got %r" % (name, "whole number" if kind is int else "number", bound, value)
+            "O(%s) must be a %s %s, got %r" % (name, "whole number" if kind is int else "number", bound, value)
         )
     options[name] = kind(value)
 
@@ -151,7 +151,7 @@ def _number_list(options, name, kind):
     if values is None:
         return
     if not isinstance(values, (list, tuple)) or not values:
-        raise InputError("%s must be a non-empty list, got %r" % (name, values))
+        raise InputError("O(%s) must be a non-empty list, got %r" % (name, values))
     checked = []
     for value in values:
         holder = {name: value}
@@ -169,14 +169,14 @@ def validate_options(options):
     opts.update((name, value) for name, value in options.items() if value is not None)
     url = opts["url"]
     if not url or not url.startswith(("http://", "https://")):
-        raise InputError("url must start with http:// or https://, got %r" % (url,))
+        raise InputError("O(url) must start with http:// or https://, got %r" % (url,))
     if opts["unix_socket"] and not url.startswith("http://"):
-        raise InputError("unix_socket needs an http:// url (no TLS on the socket), got %r" % (url,))
+        raise InputError("O(unix_socket) needs an http:// O(url) (no TLS on the socket), got %r" % (url,))
     # Accept the base URL with or without /v1: the API paths are added here.
     url = url.rstrip("/")
     opts["url"] = url[:-3] if url.endswith("/v1") else url
     if opts["api"] not in API_PATHS:
-        raise InputError("api must be one of %s, got %r" % (", ".join(sorted(API_PATHS)), opts["api"]))
+        raise InputError("O(api) must be one of %s, got %r" % (", ".join(sorted(API_PATHS)), opts["api"]))
     for name in ("connect_timeout", "ttft_timeout", "request_timeout", "preflight_timeout", "burstiness"):
         _positive(opts, name)
     for name in ("concurrency", "max_concurrency", "num_requests", "input_len", "output_len", "min_tokens"):
@@ -196,7 +196,7 @@ def validate_options(options):
     _number_list(opts, "sweep_request_rate", float)
     _number_list(opts, "percentiles", float)
     if any(p > 100 for p in opts["percentiles"]):
-        raise InputError("percentiles must be between 0 and 100, got %r" % (opts["percentiles"],))
+        raise InputError("O(percentiles) must be between 0 and 100, got %r" % (opts["percentiles"],))
     for name in THRESHOLDS:
         _positive(opts, name, inclusive=True)
     try:
@@ -207,11 +207,11 @@ def validate_options(options):
     _check_inputs(opts)
     opts["percentiles"] = required_percentiles(opts["percentiles"], _thresholds(opts))
     if opts["headers"] is not None and not isinstance(opts["headers"], dict):
-        raise InputError("headers must be a dict of header names to values")
+        raise InputError("O(headers) must be a dict of header names to values")
     if opts["extra_body"] is not None and not isinstance(opts["extra_body"], dict):
-        raise InputError("extra_body must be a dict")
+        raise InputError("O(extra_body) must be a dict")
     if (opts["weight_bytes_per_step"] is None) != (opts["memory_bandwidth_gbps"] is None):
-        raise InputError("weight_bytes_per_step and memory_bandwidth_gbps go together")
+        raise InputError("O(weight_bytes_per_step) and O(memory_bandwidth_gbps) go together")
     return opts
 
 
@@ -220,36 +220,36 @@ def _check_load_choice(opts):
     if opts["slo_search"]:
         chosen.append("slo_search")
     if len(chosen) > 1:
-        raise InputError("choose one load shape, got %s" % " and ".join(chosen))
+        raise InputError("choose one load shape, got %s" % " and ".join("O(%s)" % name for name in chosen))
     if opts["slo_search"]:
         if not opts["goodput"]:
-            raise InputError("slo_search needs goodput SLOs (ttft, tpot and/or e2el in ms)")
+            raise InputError("O(slo_search) needs O(goodput) SLOs (ttft, tpot and/or e2el in ms)")
         if opts["slo_criterion"] not in ("goodput", "percentile"):
-            raise InputError("slo_criterion must be 'goodput' or 'percentile', got %r" % (opts["slo_criterion"],))
+            raise InputError("O(slo_criterion) must be 'goodput' or 'percentile', got %r" % (opts["slo_criterion"],))
         if not 0 < opts["goodput_target"] <= 1:
-            raise InputError("goodput_target must be in (0, 1], got %r" % (opts["goodput_target"],))
+            raise InputError("O(goodput_target) must be in (0, 1], got %r" % (opts["goodput_target"],))
         if not 0 < opts["slo_percentile"] <= 100:
-            raise InputError("slo_percentile must be in (0, 100], got %r" % (opts["slo_percentile"],))
+            raise InputError("O(slo_percentile) must be in (0, 100], got %r" % (opts["slo_percentile"],))
         if opts["slo_percentile"] not in opts["percentiles"]:
             opts["percentiles"] = list(opts["percentiles"]) + [opts["slo_percentile"]]
     if not chosen:
         opts["concurrency"] = 1
     unbounded = opts["request_rate"] is not None and math.isinf(opts["request_rate"])
     if unbounded and opts["duration"] is not None and opts["num_requests"] is None:
-        raise InputError("request_rate inf sends everything at once: give num_requests, not only duration")
+        raise InputError("O(request_rate=inf) sends everything at once: give O(num_requests), not only O(duration)")
     if opts["num_requests"] is None and opts["duration"] is None:
         opts["num_requests"] = DEFAULT_NUM_REQUESTS
 
 
 def _check_inputs(opts):
     if opts["prompts"] is not None and opts["prompts_file"] is not None:
-        raise InputError("give prompts or prompts_file, not both")
+        raise InputError("give O(prompts) or O(prompts_file), not both")
     if opts["prompts"] is not None:
         opts["prompts"] = prompts_from_list(opts["prompts"])
     elif opts["prompts_file"] is not None:
         opts["prompts"] = prompts_from_jsonl(opts["prompts_file"])
     if opts["api"] == "completions" and any("prompt" not in entry for entry in opts["prompts"] or ()):
-        raise InputError("the completions API takes 'prompt' entries, not 'messages': use api chat")
+        raise InputError("the completions API takes 'prompt' entries, not 'messages': use O(api=chat)")
 
 
 def _thresholds(opts):

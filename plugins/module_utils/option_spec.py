@@ -76,6 +76,27 @@ def plain(text):
     return _MARKUP.sub(lambda match: match.group(2), text)
 
 
+_OPTION_REFERENCE = re.compile(r"\bO\(([a-z0-9_]+)(?:=([^()]*))?\)")
+
+
+def cli_text(text, options):
+    """A message that names options as O(name) or O(name=value), for the CLI: the flags
+    (O(ca_path) -> --ca-path, O(validate_certs=false) -> --no-validate-certs)."""
+
+    def as_flag(match):
+        name, value = match.group(1), match.group(2)
+        if name not in options:
+            return plain(match.group(0))
+        option_flag = flag(name, options)
+        if value is None:
+            return option_flag
+        if options[name].get("type") == "bool":
+            return option_flag if value.lower() in ("true", "yes") else "--no-" + option_flag[2:]
+        return "%s %s" % (option_flag, value)
+
+    return plain(_OPTION_REFERENCE.sub(as_flag, text))
+
+
 def range_errors(values, options, name_of=None):
     """One message per option whose value (or an element of it) is outside its bounds.
 

@@ -496,9 +496,18 @@ def test_tls_without_verification(server):
 
 def test_tls_verification_without_the_ca_fails_clearly(server):
     started = time.perf_counter()
-    with pytest.raises(bench.TLSVerificationError, match="not trusted.*ca_path"):
+    with pytest.raises(bench.TLSVerificationError, match="not trusted.*give ca_path .*, or validate_certs=false"):
         run_single("https://127.0.0.1:%d" % server.https_port, num_requests=1)
     assert time.perf_counter() - started < 5
+
+
+def test_the_cli_names_its_own_flags_in_the_tls_error(server, capsys):
+    """It named the module's options (ca_path, validate_certs), which the CLI does not have."""
+    code = cli.main(["--url", "https://127.0.0.1:%d" % server.https_port, "--api-key", API_KEY, "--num-requests", "1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "not trusted" in err and "give --ca-path (the CA that signed it), or --no-validate-certs" in err, err
+    assert "ca_path" not in err and "validate_certs" not in err
 
 
 # --- command line -------------------------------------------------------------------

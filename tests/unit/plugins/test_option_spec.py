@@ -245,3 +245,9 @@ def test_the_module_cannot_change_the_declaration(monkeypatch):
     spec["load"]["default"]["rate"] = 9.0
     assert NESTED["load"]["default"] == {}
     assert option_spec.documentation(NESTED)["load"]["default"] == {}
+
+
+def test_messages_name_options_each_entry_points_way():
+    text = "give O(count) or O(verify=false), not O(mode=b); O(unknown) stays a name"
+    assert option_spec.plain(text) == "give count or verify=false, not mode=b; unknown stays a name"
+    assert option_spec.cli_text(text, OPTIONS) == "give --count or --no-verify, not --mode b; unknown stays a name"

@@ -174,7 +174,7 @@ def test_completions_body_and_messages_refused():
     factory = load.RequestFactory("completions", "m", random.Random(0), input_len=4, output_len=8)
     sent = body(factory.next())
     assert "prompt" in sent and "messages" not in sent
-    with pytest.raises(load.InputError, match="use api chat"):
+    with pytest.raises(load.InputError, match="use api=chat"):
         load.RequestFactory("completions", "m", None, prompts=[{"messages": [{"role": "user", "content": "x"}]}])
     with pytest.raises(load.InputError, match="api must be"):
         load.RequestFactory("embeddings", "m", None)

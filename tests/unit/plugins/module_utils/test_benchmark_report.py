@@ -207,7 +207,7 @@ def test_defaults_and_url_normalisation():
         ({"url": "http://x", "goodput": {"ttft": -1}}, "goodput SLO ttft"),
         ({"url": "http://x", "slo_search": True}, "slo_search needs goodput SLOs"),
         ({"url": "http://x", "prompts": ["a"], "prompts_file": "/x"}, "not both"),
-        ({"url": "http://x", "api": "completions", "prompts": [{"messages": [{"role": "user"}]}]}, "use api chat"),
+        ({"url": "http://x", "api": "completions", "prompts": [{"messages": [{"role": "user"}]}]}, "use api=chat"),
         ({"url": "http://x", "request_rate": "inf", "duration": 5}, "give num_requests"),
         ({"url": "http://x", "weight_bytes_per_step": 10**9}, "go together"),
         ({"url": "http://x", "max_error_rate": -0.1}, "max_error_rate must be a number >= 0"),
